@@ -1,0 +1,50 @@
+package io.busbar;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What the verticles of one node share: its identity and its live counters. Kept in the Vert.x
+ * instance's local shared data so that every verticle (and a user's own) finds it from {@code vertx}.
+ */
+public final class NodeContext implements Shareable {
+  private static final String MAP = "busbar.node";
+  private static final String KEY = "context";
+
+  public final String nodeId;
+  public final List<String> roles;
+  public final long startedAtMillis;
+  public final AtomicLong eventsIn = new AtomicLong();
+  public final AtomicLong eventsOut = new AtomicLong();
+  public final AtomicInteger socketsOpen = new AtomicInteger();
+  private final BooleanSupplier clusterActive;
+
+  public NodeContext(String nodeId, List<String> roles, BooleanSupplier clusterActive) {
+    this.nodeId = nodeId;
+    this.roles = List.copyOf(roles);
+    this.startedAtMillis = System.currentTimeMillis();
+    this.clusterActive = clusterActive;
+  }
+
+  public boolean clusterActive() {
+    return clusterActive.getAsBoolean();
+  }
+
+  public void register(Vertx vertx) {
+    vertx.sharedData().<String, NodeContext>getLocalMap(MAP).put(KEY, this);
+  }
+
+  /** The context of the node this Vert.x instance belongs to; fails fast outside a Busbar node. */
+  public static NodeContext of(Vertx vertx) {
+    NodeContext ctx = vertx.sharedData().<String, NodeContext>getLocalMap(MAP).get(KEY);
+    if (ctx == null) {
+      throw new IllegalStateException("not a Busbar node: start Vert.x with BusbarNode.start");
+    }
+    return ctx;
+  }
+}

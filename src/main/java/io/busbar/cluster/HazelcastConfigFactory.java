@@ -1,0 +1,99 @@
+package io.busbar.cluster;
+
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.TcpIpConfig;
+import io.busbar.config.ConfigException;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.io.FileNotFoundException;
+import java.util.List;
+
+/**
+ * Turns the {@code cluster} section of the configuration into Hazelcast and event-bus settings.
+ * Busbar's keys always win over the Hazelcast XML: join is tcp-ip to the listed members only,
+ * multicast and cloud auto-detection are off, and the node binds only the configured host.
+ */
+public final class HazelcastConfigFactory {
+  /** The embedded Hazelcast XML, a copy of {@code conf/cluster.xml}. */
+  public static final String EMBEDDED_XML = "conf/cluster.xml";
+  private static final String ANY = "0.0.0.0";
+
+  private HazelcastConfigFactory() {
+  }
+
+  public static Config create(JsonObject cluster) {
+    Config config = baseConfig(cluster.getString("hazelcastConfig"));
+    String host = cluster.getString("host");
+    int port = cluster.getInteger("port");
+    String publicHost = publicHost(cluster);
+
+    config.setClusterName(cluster.getString("name"));
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(port).setPortAutoIncrement(true).setPortCount(cluster.getInteger("portCount"));
+    if (ANY.equals(host)) {
+      network.getInterfaces().setEnabled(false).clear();
+      config.setProperty("hazelcast.socket.bind.any", "true");
+    } else {
+      network.getInterfaces().setEnabled(true).clear().addInterface(host);
+      // Without this Hazelcast listens on every interface even when it advertises only one.
+      config.setProperty("hazelcast.socket.bind.any", "false");
+    }
+    if (!publicHost.equals(host)) {
+      network.setPublicAddress(publicHost);
+    }
+
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getAwsConfig().setEnabled(false);
+    join.getKubernetesConfig().setEnabled(false);
+    TcpIpConfig tcp = join.getTcpIpConfig().setEnabled(true);
+    tcp.setMembers(cluster.getJsonArray("members").stream().map(String.class::cast).toList());
+    return config;
+  }
+
+  /** Event-bus transport settings that go with {@link #create}: same host, same public host. */
+  public static EventBusOptions eventBusOptions(JsonObject cluster) {
+    return new EventBusOptions()
+      .setHost(cluster.getString("host"))
+      .setPort(cluster.getInteger("eventBusPort"))
+      .setClusterPublicHost(publicHost(cluster));
+  }
+
+  /** The address other nodes reach this one at: publicHost if set, else host. */
+  static String publicHost(JsonObject cluster) {
+    String host = cluster.getString("host");
+    String publicHost = cluster.getString("publicHost", "");
+    if (!publicHost.isBlank()) {
+      return publicHost;
+    }
+    if (ANY.equals(host)) {
+      throw new ConfigException("cluster.publicHost (--cluster-public-host, BUSBAR_CLUSTER_PUBLIC_HOST): must be set"
+        + " when cluster.host is 0.0.0.0, so that other nodes know which address reaches this one");
+    }
+    return host;
+  }
+
+  private static Config baseConfig(String path) {
+    if (path == null || path.isBlank()) {
+      return new ClasspathXmlConfig(EMBEDDED_XML);
+    }
+    try {
+      return new FileSystemXmlConfig(path);
+    } catch (FileNotFoundException e) {
+      throw new ConfigException("cluster.hazelcastConfig: file " + path + " does not exist");
+    } catch (RuntimeException e) {
+      throw new ConfigException("cluster.hazelcastConfig: file " + path + " is not a valid Hazelcast XML configuration");
+    }
+  }
+
+  /** For logs: the members this node will try to join. */
+  public static List<String> members(JsonObject cluster) {
+    return cluster.getJsonArray("members").stream().map(String.class::cast).toList();
+  }
+}

@@ -1,0 +1,102 @@
+package io.busbar.gateway;
+
+import io.busbar.ApiError;
+import io.busbar.NodeContext;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi}), the SockJS event-bus
+ * bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), {@code /health} and {@code /ready}.
+ * It publishes and sends to whatever {@code gateway.inbound} permits and forwards to SockJS clients
+ * what {@code gateway.outbound} permits. Start-up fails if the port cannot be bound; every request
+ * error is answered as JSON {@code {"error","message"}}.
+ */
+public class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  private HttpServer server;
+  private volatile boolean listening;
+
+  @Override
+  public Future<?> start() {
+    JsonObject conf = config();
+    Permissions inbound = new Permissions(conf.getJsonArray("inbound"));
+    Permissions outbound = new Permissions(conf.getJsonArray("outbound"));
+    HttpApi api = new HttpApi(vertx, conf, inbound);
+    // false: never write uploads to ./file-uploads; the limit answers 413 before the body is buffered.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(conf.getInteger("bodyLimit"));
+
+    Router router = Router.router(vertx);
+    router.get("/health").handler(this::health);
+    router.get("/ready").handler(this::ready);
+    router.route("/api/*").handler(body);
+    router.post("/api/publish/:address").handler(api::publish);
+    router.post("/api/send/:address").handler(api::send);
+    router.post("/api/request/:address").handler(api::request);
+    String sockjsPath = conf.getJsonObject("sockjs").getString("path");
+    router.route(sockjsPath + "/*").handler(body);
+    router.route(sockjsPath + "/*").subRouter(new EventBridge(vertx, conf.getJsonObject("sockjs"), inbound, outbound).router());
+
+    router.errorHandler(400, ctx -> HttpApi.fail(ctx, new ApiError(400, "bad_request", "the request is malformed")));
+    router.errorHandler(404, ctx -> HttpApi.fail(ctx, new ApiError(404, "not_found",
+      "no route for " + ctx.request().method() + " " + HttpApi.abbreviate(ctx.request().path()))));
+    router.errorHandler(405, ctx -> HttpApi.fail(ctx, new ApiError(405, "method_not_allowed",
+      ctx.request().method() + " is not allowed on " + HttpApi.abbreviate(ctx.request().path()))));
+    router.errorHandler(413, ctx -> HttpApi.fail(ctx, new ApiError(413, "body_too_large",
+      "the body is larger than gateway.bodyLimit (" + conf.getInteger("bodyLimit") + " bytes)")));
+    router.errorHandler(415, ctx -> HttpApi.fail(ctx, new ApiError(415, "unsupported_media_type",
+      "content-type must be application/json or application/cloudevents+json")));
+    router.errorHandler(500, this::internalError);
+
+    HttpServerOptions options = new HttpServerOptions().setHost(conf.getString("host")).setPort(conf.getInteger("port"));
+    return vertx.createHttpServer(options).requestHandler(router).listen()
+      .onSuccess(s -> {
+        server = s;
+        listening = true;
+        LOG.info("gateway listening on {}:{}", conf.getString("host"), s.actualPort());
+      });
+  }
+
+  @Override
+  public Future<?> stop() {
+    listening = false;
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** The port actually bound (useful when {@code gateway.port} is 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  private void health(RoutingContext ctx) {
+    NodeContext node = NodeContext.of(vertx);
+    json(ctx, 200, new JsonObject().put("status", "UP").put("nodeId", node.nodeId)
+      .put("uptimeMs", System.currentTimeMillis() - node.startedAtMillis));
+  }
+
+  private void ready(RoutingContext ctx) {
+    NodeContext node = NodeContext.of(vertx);
+    boolean cluster = node.clusterActive();
+    boolean ready = cluster && listening;
+    json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN").put("nodeId", node.nodeId)
+      .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening)));
+  }
+
+  private void internalError(RoutingContext ctx) {
+    LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+    HttpApi.fail(ctx, ApiError.internal());
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,142 @@
+package io.busbar.gateway;
+
+import io.busbar.Addresses;
+import io.busbar.ApiError;
+import io.busbar.NodeContext;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The HTTP side of the bridge: {@code POST /api/publish|send|request/{address}} put an event on the
+ * bus for any address that {@code gateway.inbound} permits. Requests wait at most {@code ?timeout=}
+ * (default {@code gateway.requestTimeoutMs}, capped by {@code gateway.maxRequestTimeoutMs}). Every
+ * failure is answered through {@link #fail} as JSON with a stable error code.
+ */
+final class HttpApi {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+
+  private final EventBus eventBus;
+  private final NodeContext node;
+  private final Permissions inbound;
+  private final long defaultTimeoutMs;
+  private final long maxTimeoutMs;
+
+  HttpApi(Vertx vertx, JsonObject gateway, Permissions inbound) {
+    this.eventBus = vertx.eventBus();
+    this.node = NodeContext.of(vertx);
+    this.inbound = inbound;
+    this.defaultTimeoutMs = gateway.getInteger("requestTimeoutMs");
+    this.maxTimeoutMs = gateway.getInteger("maxRequestTimeoutMs");
+  }
+
+  void publish(RoutingContext ctx) {
+    IncomingEvent event = accept(ctx);
+    if (event != null) {
+      eventBus.publish(ctx.pathParam("address"), event.body(), options(event));
+      accepted(ctx, event);
+    }
+  }
+
+  void send(RoutingContext ctx) {
+    IncomingEvent event = accept(ctx);
+    if (event != null) {
+      eventBus.send(ctx.pathParam("address"), event.body(), options(event));
+      accepted(ctx, event);
+    }
+  }
+
+  void request(RoutingContext ctx) {
+    Long timeout = timeout(ctx);
+    IncomingEvent event = timeout == null ? null : accept(ctx);
+    if (event == null) {
+      return;
+    }
+    String address = ctx.pathParam("address");
+    eventBus.request(address, event.body(), options(event).setSendTimeout(timeout))
+      .onSuccess(reply -> replied(ctx, event, reply))
+      .onFailure(failure -> fail(ctx, ApiError.fromEventBus(failure, address)));
+  }
+
+  /** Checks permission and reads the event; on a problem answers it and returns null. */
+  private IncomingEvent accept(RoutingContext ctx) {
+    String address = ctx.pathParam("address");
+    if (!inbound.allows(address)) {
+      fail(ctx, new ApiError(403, "address_not_permitted",
+        "address '" + abbreviate(address) + "' is not permitted by gateway.inbound"));
+      return null;
+    }
+    Map<String, String> headers = new HashMap<>();
+    ctx.request().headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+    try {
+      IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
+        () -> UUID.randomUUID().toString());
+      node.eventsIn.incrementAndGet();
+      return event;
+    } catch (IncomingEvent.Rejected rejected) {
+      fail(ctx, rejected.error);
+      return null;
+    }
+  }
+
+  private Long timeout(RoutingContext ctx) {
+    String text = ctx.queryParams().get("timeout");
+    if (text == null) {
+      return defaultTimeoutMs;
+    }
+    try {
+      long ms = Long.parseLong(text);
+      if (ms >= 1 && ms <= maxTimeoutMs) {
+        return ms;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    fail(ctx, new ApiError(400, "invalid_timeout", "timeout must be a whole number of milliseconds from 1 to " + maxTimeoutMs));
+    return null;
+  }
+
+  private static DeliveryOptions options(IncomingEvent event) {
+    DeliveryOptions options = new DeliveryOptions();
+    event.headers().forEach(options::addHeader);
+    return options;
+  }
+
+  private static void accepted(RoutingContext ctx, IncomingEvent event) {
+    ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
+      .end(new JsonObject().put("id", event.id()).encode());
+  }
+
+  private static void replied(RoutingContext ctx, IncomingEvent event, Message<Object> reply) {
+    ctx.response().setStatusCode(200).putHeader("content-type", "application/json")
+      .putHeader(Addresses.HEADER_ID, event.id())
+      .end(Json.encode(reply.body()));
+  }
+
+  /** The one way the gateway answers an error. */
+  static void fail(RoutingContext ctx, ApiError error) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    if (error.status() >= 500) {
+      LOG.warn("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), error.status(), error.code());
+    }
+    ctx.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
+      .end(error.toJson().encode());
+  }
+
+  static String abbreviate(String s) {
+    return s.length() <= 120 ? s : s.substring(0, 117) + "...";
+  }
+}

@@ -1,0 +1,161 @@
+package io.busbar.gateway;
+
+import io.busbar.Addresses;
+import io.busbar.ApiError;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.http.HttpMessageFactory;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * An event as it arrives over HTTP, ready for the bus: its id, its JSON data as the body, and its
+ * CloudEvents attributes as {@code ce-*} headers. Three shapes are accepted: plain JSON
+ * ({@code application/json}; attributes are generated), CloudEvents binary mode ({@code ce-*} headers)
+ * and structured mode ({@code application/cloudevents+json}); the CloudEvents SDK parses the last two.
+ * Bad input becomes a {@link Rejected} carrying the HTTP error to answer.
+ */
+public record IncomingEvent(String id, Object body, Map<String, String> headers) {
+  public static final String STRUCTURED = "application/cloudevents+json";
+  static final String DEFAULT_SOURCE = "/busbar/http";
+  static final String DEFAULT_TYPE = "io.busbar.event";
+
+  /** Bad input, with the error to send back. */
+  public static final class Rejected extends RuntimeException {
+    public final transient ApiError error;
+
+    Rejected(int status, String code, String message) {
+      super(message, null, false, false);
+      this.error = new ApiError(status, code, message);
+    }
+  }
+
+  /**
+   * @param httpHeaders request headers, names in lower case
+   * @param newId makes an id when the request carries none
+   */
+  public static IncomingEvent read(Map<String, String> httpHeaders, byte[] body, Supplier<String> newId) {
+    String mediaType = mediaType(httpHeaders.get("content-type"));
+    if (STRUCTURED.equals(mediaType)) {
+      return structured(httpHeaders, body, newId);
+    }
+    if (httpHeaders.containsKey(Addresses.HEADER_SPECVERSION)) {
+      return binary(httpHeaders, body, newId);
+    }
+    requireJson(mediaType, "content-type");
+    String id = httpHeaders.getOrDefault(Addresses.HEADER_ID, newId.get());
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(Addresses.HEADER_ID, id);
+    headers.put(Addresses.HEADER_SPECVERSION, "1.0");
+    headers.put(Addresses.HEADER_SOURCE, DEFAULT_SOURCE);
+    headers.put(Addresses.HEADER_TYPE, DEFAULT_TYPE);
+    headers.put(Addresses.HEADER_TIME, OffsetDateTime.now(ZoneOffset.UTC).toString());
+    headers.put(Addresses.HEADER_CONTENT_TYPE, "application/json");
+    return new IncomingEvent(id, parseJson(body), headers);
+  }
+
+  private static IncomingEvent binary(Map<String, String> httpHeaders, byte[] body, Supplier<String> newId) {
+    requireJson(mediaType(httpHeaders.get("content-type")), "content-type of a binary-mode CloudEvent");
+    Map<String, String> withId = new LinkedHashMap<>(httpHeaders);
+    withId.putIfAbsent(Addresses.HEADER_ID, newId.get());
+    for (String required : new String[] {Addresses.HEADER_SOURCE, Addresses.HEADER_TYPE}) {
+      if (!withId.containsKey(required)) {
+        throw new Rejected(400, "invalid_cloudevent", "binary-mode CloudEvent without the " + required + " header");
+      }
+    }
+    return fromCloudEvent(toEvent(withId, body));
+  }
+
+  private static IncomingEvent structured(Map<String, String> httpHeaders, byte[] body, Supplier<String> newId) {
+    Object parsed = parseJson(body);
+    if (!(parsed instanceof JsonObject event)) {
+      throw new Rejected(400, "invalid_cloudevent", "a structured CloudEvent must be a JSON object");
+    }
+    if (!event.containsKey("id")) {
+      event.put("id", newId.get());
+    }
+    for (String required : new String[] {"specversion", "source", "type"}) {
+      if (!(event.getValue(required) instanceof String)) {
+        throw new Rejected(400, "invalid_cloudevent", "structured CloudEvent without the string attribute '" + required + "'");
+      }
+    }
+    return fromCloudEvent(toEvent(Map.of("content-type", STRUCTURED), event.toBuffer().getBytes()));
+  }
+
+  private static CloudEvent toEvent(Map<String, String> headers, byte[] body) {
+    try {
+      return HttpMessageFactory.createReader(headers, body).toEvent();
+    } catch (RuntimeException e) {
+      throw new Rejected(400, "invalid_cloudevent",
+        "not a valid CloudEvent: check specversion (1.0), id, source (a URI reference), type and time (RFC 3339)");
+    }
+  }
+
+  private static IncomingEvent fromCloudEvent(CloudEvent event) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(Addresses.HEADER_ID, event.getId());
+    headers.put(Addresses.HEADER_SPECVERSION, event.getSpecVersion().toString());
+    headers.put(Addresses.HEADER_SOURCE, event.getSource().toString());
+    headers.put(Addresses.HEADER_TYPE, event.getType());
+    if (event.getTime() != null) {
+      headers.put(Addresses.HEADER_TIME, event.getTime().toString());
+    }
+    if (event.getSubject() != null) {
+      headers.put("ce-subject", event.getSubject());
+    }
+    if (event.getDataSchema() != null) {
+      headers.put("ce-dataschema", event.getDataSchema().toString());
+    }
+    for (String name : event.getExtensionNames()) {
+      headers.put("ce-" + name, String.valueOf(event.getExtension(name)));
+    }
+    String contentType = event.getDataContentType() == null ? "application/json" : event.getDataContentType();
+    headers.put(Addresses.HEADER_CONTENT_TYPE, contentType);
+    Object data = null;
+    if (event.getData() != null) {
+      requireJson(mediaType(contentType), "datacontenttype");
+      data = parseJson(event.getData().toBytes());
+    }
+    return new IncomingEvent(event.getId(), data, headers);
+  }
+
+  static String mediaType(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    int semi = contentType.indexOf(';');
+    return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  private static void requireJson(String mediaType, String what) {
+    if (mediaType == null || !(mediaType.equals("application/json") || mediaType.endsWith("+json"))) {
+      throw new Rejected(415, "unsupported_media_type",
+        what + " must be application/json (or application/cloudevents+json), got " + (mediaType == null ? "none" : "'" + mediaType + "'"));
+    }
+  }
+
+  /** A JSON value the event bus can carry: object, array, string, boolean, null or a 64-bit number. */
+  static Object parseJson(byte[] body) {
+    if (body.length == 0) {
+      throw new Rejected(400, "invalid_json", "the body is empty; send a JSON value");
+    }
+    Object value;
+    try {
+      value = Json.decodeValue(Buffer.buffer(body));
+    } catch (DecodeException e) {
+      throw new Rejected(400, "invalid_json", "the body is not valid JSON");
+    }
+    if (value instanceof Number n && !(n instanceof Integer || n instanceof Long || n instanceof Double)) {
+      throw new Rejected(400, "invalid_json", "a top-level number must fit in 64 bits; wrap it in an object");
+    }
+    return value;
+  }
+}
