@@ -1,0 +1,50 @@
+package io.busbar.testing;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Free loopback ports and unique cluster names, so that tests never meet another test's cluster. */
+public final class Ports {
+  private Ports() {
+  }
+
+  /** A random cluster name for one test. */
+  public static String clusterName() {
+    return "busbar-test-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A port that is free now on 127.0.0.1 (let the OS pick). */
+  public static int free() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The first of {@code count} consecutive ports that are all free now, for a cluster whose members
+   * each take one. Random in 20000-45000 to keep clear of the OS's ephemeral range.
+   */
+  public static int freeRange(int count) {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int base = ThreadLocalRandom.current().nextInt(20_000, 45_000);
+      boolean allFree = true;
+      for (int p = base; p < base + count && allFree; p++) {
+        try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+          s.setReuseAddress(true);
+        } catch (IOException e) {
+          allFree = false;
+        }
+      }
+      if (allFree) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no free range of " + count + " ports");
+  }
+}
