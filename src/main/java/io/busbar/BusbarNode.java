@@ -3,6 +3,7 @@ package io.busbar;
 import io.busbar.cluster.HazelcastConfigFactory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -26,22 +27,47 @@ public final class BusbarNode {
     this.context = context;
   }
 
-  /** Joins the cluster and deploys what {@code config} asks for; {@code config} must be validated. */
+  /**
+   * Joins the cluster and deploys what {@code config} asks for; {@code config} must be validated. The
+   * returned future is not bound to the node's event loops: if deployment fails, the node is closed
+   * (it leaves the cluster) and only then is the future failed, from a plain thread.
+   */
   public static Future<BusbarNode> start(JsonObject config) {
     JsonObject cluster = config.getJsonObject("cluster");
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(HazelcastConfigFactory.create(cluster));
     VertxOptions options = new VertxOptions().setEventBusOptions(HazelcastConfigFactory.eventBusOptions(cluster));
-    return Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered()
-      .compose(vertx -> {
-        NodeContext context = new NodeContext(clusterManager.getNodeId(),
-          config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive);
-        context.register(vertx);
-        LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
-          clusterManager.getNodes().size());
-        return vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
-          .map(id -> new BusbarNode(vertx, context))
-          .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure)));
+    Promise<BusbarNode> result = Promise.promise();
+    Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
+      if (built.failed()) {
+        result.fail(built.cause());
+        return;
+      }
+      Vertx vertx = built.result();
+      NodeContext context = new NodeContext(clusterManager.getNodeId(),
+        config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive);
+      context.register(vertx);
+      LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
+        clusterManager.getNodes().size());
+      vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
+        if (deployed.succeeded()) {
+          result.complete(new BusbarNode(vertx, context));
+        } else {
+          closeThenFail(vertx, deployed.cause(), result);
+        }
       });
+    });
+    return result.future();
+  }
+
+  /**
+   * Closing Vert.x from one of its own event loops completes the close on a loop that is already shut
+   * down, so nothing chained there would run: close from a plain thread instead.
+   */
+  private static void closeThenFail(Vertx vertx, Throwable failure, Promise<BusbarNode> result) {
+    LOG.warn("start-up failed, leaving the cluster: {}", failure.toString());
+    Thread closer = new Thread(() -> vertx.close().toCompletionStage()
+      .whenComplete((v, e) -> result.fail(failure)), "busbar-startup-failure");
+    closer.start();
   }
 
   public Vertx vertx() {

@@ -34,17 +34,25 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    launch(args, new JsonObject());
+  }
+
+  /**
+   * Entry point for a user's own fat jar that embeds Busbar: {@code appDefaults} (e.g. {@code roles},
+   * {@code deploy}) replace the embedded defaults, and flags, environment and {@code --conf} still win.
+   */
+  public static void launch(String[] args, JsonObject appDefaults) {
     // Before any logger exists: route Vert.x and Hazelcast logging through SLF4J.
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
-    int code = run(args);
+    int code = run(args, appDefaults);
     if (code >= 0) {
       System.exit(code);
     }
   }
 
   /** Returns an exit code, or -1 once the node is running (the signal handler exits later). */
-  static int run(String[] args) {
+  static int run(String[] args, JsonObject appDefaults) {
     CommandLine cli = new CommandLine(commandSpec());
     ParseResult parsed;
     try {
@@ -63,7 +71,7 @@ public final class Main {
     }
     JsonObject config;
     try {
-      config = ConfigLoader.load(flags, System.getenv());
+      config = ConfigLoader.load(flags, System.getenv(), appDefaults);
     } catch (ConfigException e) {
       System.err.println("busbar: " + e.getMessage());
       return EXIT_BAD_CONFIG;

@@ -11,6 +11,8 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.io.FileNotFoundException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 
 /**
@@ -28,7 +30,7 @@ public final class HazelcastConfigFactory {
 
   public static Config create(JsonObject cluster) {
     Config config = baseConfig(cluster.getString("hazelcastConfig"));
-    String host = cluster.getString("host");
+    String host = resolve(cluster.getString("host"));
     int port = cluster.getInteger("port");
     String publicHost = publicHost(cluster);
 
@@ -60,14 +62,29 @@ public final class HazelcastConfigFactory {
   /** Event-bus transport settings that go with {@link #create}: same host, same public host. */
   public static EventBusOptions eventBusOptions(JsonObject cluster) {
     return new EventBusOptions()
-      .setHost(cluster.getString("host"))
+      .setHost(resolve(cluster.getString("host")))
       .setPort(cluster.getInteger("eventBusPort"))
       .setClusterPublicHost(publicHost(cluster));
   }
 
+  /**
+   * Hazelcast binds interfaces by IP only; a host name (a container's own name, say) is resolved once
+   * here so that {@code cluster.host} can be the name other nodes use.
+   */
+  static String resolve(String host) {
+    if (ANY.equals(host)) {
+      return host;
+    }
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new ConfigException("cluster.host (--cluster-host, BUSBAR_CLUSTER_HOST): cannot resolve '" + host + "'");
+    }
+  }
+
   /** The address other nodes reach this one at: publicHost if set, else host. */
   static String publicHost(JsonObject cluster) {
-    String host = cluster.getString("host");
+    String host = resolve(cluster.getString("host"));
     String publicHost = cluster.getString("publicHost", "");
     if (!publicHost.isBlank()) {
       return publicHost;

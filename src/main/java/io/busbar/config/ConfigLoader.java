@@ -31,7 +31,15 @@ public final class ConfigLoader {
    * @throws ConfigException naming each bad key
    */
   public static JsonObject load(Map<String, String> flags, Map<String, String> env) {
-    JsonObject config = defaults();
+    return load(flags, env, new JsonObject());
+  }
+
+  /**
+   * Same, with an application's own defaults merged over the embedded ones (and under everything else):
+   * how a user's fat jar that embeds Busbar sets, say, its roles and the verticles it deploys.
+   */
+  public static JsonObject load(Map<String, String> flags, Map<String, String> env, JsonObject appDefaults) {
+    JsonObject config = defaults().mergeIn(appDefaults.copy(), true);
     String confFile = flags.getOrDefault(CONF_FLAG, env.get(CONF_ENV));
     if (confFile != null && !confFile.isBlank()) {
       config.mergeIn(readFile(Path.of(confFile)), true);
