@@ -77,7 +77,7 @@ public final class ConfigLoader {
     try {
       return new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      throw new ConfigException("conf file " + file + " is not a JSON object: " + firstLine(e.getMessage()));
+      throw new ConfigException("conf file " + file + " (--conf, BUSBAR_CONF) is not a JSON object: " + firstLine(e.getMessage()));
     }
   }
 

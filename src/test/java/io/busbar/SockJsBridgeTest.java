@@ -1,0 +1,242 @@
+package io.busbar;
+
+import io.busbar.testing.TestCluster;
+import io.busbar.testing.Wait;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The SockJS event-bus bridge as a real client sees it, over the raw WebSocket endpoint and over the
+ * XHR transports. Node A is only a gateway (the socket's node); node B is a gateway and a consumer, so
+ * events published on B and echo replies from B must cross the cluster to reach A's clients.
+ */
+class SockJsBridgeTest {
+  @TempDir
+  static Path dir;
+
+  private static TestCluster cluster;
+  private static BusbarNode a;
+  private static BusbarNode b;
+  private static Vertx client;
+  private static WebClient http;
+  private static WebSocketClient webSockets;
+
+  private final List<BridgeSocket> sockets = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = new TestCluster(2);
+    a = cluster.start(0, dir, conf -> conf.put("roles", new JsonArray().add("gateway")));
+    b = cluster.start(1, dir, conf -> conf.put("roles", new JsonArray().add("consumer").add("gateway")));
+    client = Vertx.vertx();
+    http = WebClient.create(client);
+    webSockets = client.createWebSocketClient();
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    try {
+      if (client != null) {
+        Wait.await(client.close());
+      }
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
+  }
+
+  @AfterEach
+  void closeSockets() {
+    sockets.forEach(BridgeSocket::close);
+    consumers.forEach(consumer -> Wait.await(consumer.unregister()));
+  }
+
+  @Test
+  void registeredClientReceivesEventsPublishedOverHttpOnAnotherNode() {
+    String address = "events.orders." + shortId();
+    BridgeSocket socket = connect();
+    socket.send(new JsonObject().put("type", "register").put("address", address));
+    // The bridge does not acknowledge a registration, and it reaches node B a moment later: publish until one arrives.
+    long deadline = System.nanoTime() + Wait.DEFAULT.toNanos();
+    while (socket.find(f -> "rec".equals(f.getString("type"))).isEmpty() && System.nanoTime() < deadline) {
+      publishOnB(address, new JsonObject().put("warmup", true));
+      Wait.within(Duration.ofMillis(500), () -> socket.find(f -> "rec".equals(f.getString("type"))).isPresent());
+    }
+
+    String id = publishOnB(address, new JsonObject().put("orderId", 7));
+
+    JsonObject frame = socket.await("rec with ce-id " + id,
+      f -> "rec".equals(f.getString("type")) && f.getJsonObject("headers") != null
+        && id.equals(f.getJsonObject("headers").getString("ce-id")));
+    assertThat(frame.getString("address")).isEqualTo(address);
+    assertThat(frame.getJsonObject("body")).isEqualTo(new JsonObject().put("orderId", 7));
+    assertThat(frame.getJsonObject("headers").getString("ce-type")).isEqualTo("io.busbar.event");
+    assertThat(frame.getJsonObject("headers").getString("ce-source")).isEqualTo("/busbar/http");
+  }
+
+  @Test
+  void sendWithReplyAddressGetsTheEchoReplyFromAnotherNode() {
+    BridgeSocket socket = connect();
+    JsonObject body = new JsonObject().put("x", 1).put("text", "hello");
+
+    socket.send(new JsonObject().put("type", "send").put("address", "svc.echo").put("body", body).put("replyAddress", "r1"));
+
+    JsonObject reply = socket.await("reply r1", f -> "r1".equals(f.getString("address")));
+    assertThat(reply.getString("type")).isEqualTo("rec");
+    assertThat(reply.getJsonObject("body")).isEqualTo(body);
+    // Node A has no echo service: node B answered.
+    assertThat(reply.getJsonObject("headers").getString(Addresses.HEADER_NODE)).isEqualTo(b.nodeId());
+  }
+
+  @Test
+  void deniedAddressesAreAnsweredAccessDenied() {
+    for (JsonObject denied : List.of(
+      new JsonObject().put("type", "register").put("address", "secret.stuff"),
+      new JsonObject().put("type", "register").put("address", "svc.echo"),
+      new JsonObject().put("type", "send").put("address", "svc.other").put("body", new JsonObject()).put("replyAddress", "r2"),
+      new JsonObject().put("type", "publish").put("address", "secret.stuff").put("body", new JsonObject()),
+      new JsonObject().put("type", "publish").put("address", "busbar.nodes").put("body", new JsonObject()))) {
+      BridgeSocket socket = connect();
+
+      socket.send(denied);
+
+      JsonObject err = socket.await("err for " + denied.encode(), f -> "err".equals(f.getString("type")));
+      assertThat(err.getString("body")).as(denied.encode()).isEqualTo("access_denied");
+    }
+  }
+
+  @Test
+  void deniedPublishNeverReachesTheBus() {
+    String marker = "events.marker." + shortId();
+    // Both consumers on the socket's own node, so that nothing depends on cluster propagation.
+    Queue<Message<Object>> secret = consume(a, "secret.stuff");
+    Queue<Message<Object>> permitted = consume(a, marker);
+    BridgeSocket socket = connect();
+
+    socket.send(new JsonObject().put("type", "publish").put("address", "secret.stuff").put("body", new JsonObject().put("n", 1)));
+    socket.await("access_denied", f -> "err".equals(f.getString("type")));
+    // A permitted publish sent after the denied one: once it has arrived, the denied one would have too.
+    socket.send(new JsonObject().put("type", "publish").put("address", marker).put("body", new JsonObject().put("n", 2)));
+    Wait.until("the permitted publish on " + marker, () -> !permitted.isEmpty());
+
+    assertThat(secret).isEmpty();
+  }
+
+  @Test
+  void xhrTransportsWorkThroughTheBodyHandler() {
+    String session = "/eventbus/000/" + shortId();
+    int port = cluster.httpPort(0);
+
+    HttpResponse<Buffer> open = Wait.await(http.post(port, "127.0.0.1", session + "/xhr").send());
+    assertThat(open.statusCode()).isEqualTo(200);
+    assertThat(open.bodyAsString().trim()).isEqualTo("o");
+
+    String message = new JsonObject().put("type", "send").put("address", "svc.echo")
+      .put("body", new JsonObject().put("x", 1)).put("replyAddress", "r").encode();
+    HttpResponse<Buffer> sent = Wait.await(http.post(port, "127.0.0.1", session + "/xhr_send")
+      .putHeader("content-type", "text/plain;charset=UTF-8")
+      .sendBuffer(Buffer.buffer(new JsonArray().add(message).encode())));
+    assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(204);
+
+    // Long polling: each poll returns a heartbeat ("h") or a batch of frames ("a[...]").
+    List<JsonObject> frames = new ArrayList<>();
+    Wait.until("the echo reply over xhr", () -> {
+      HttpResponse<Buffer> poll = Wait.await(http.post(port, "127.0.0.1", session + "/xhr").send());
+      assertThat(poll.statusCode()).isEqualTo(200);
+      String text = poll.bodyAsString().trim();
+      if (text.startsWith("a")) {
+        new JsonArray(text.substring(1)).forEach(f -> frames.add(new JsonObject((String) f)));
+      }
+      return frames.stream().anyMatch(f -> "r".equals(f.getString("address")));
+    });
+    JsonObject reply = frames.stream().filter(f -> "r".equals(f.getString("address"))).findFirst().orElseThrow();
+    assertThat(reply.getString("type")).isEqualTo("rec");
+    assertThat(reply.getJsonObject("body")).isEqualTo(new JsonObject().put("x", 1));
+  }
+
+  // --- helpers
+
+  private BridgeSocket connect() {
+    WebSocket ws = Wait.await(webSockets.connect(cluster.httpPort(0), "127.0.0.1", "/eventbus/websocket"));
+    BridgeSocket socket = new BridgeSocket(ws);
+    sockets.add(socket);
+    return socket;
+  }
+
+  private Queue<Message<Object>> consume(BusbarNode node, String address) {
+    Queue<Message<Object>> received = new ConcurrentLinkedQueue<>();
+    MessageConsumer<Object> consumer = node.vertx().eventBus().consumer(address, received::add);
+    consumers.add(consumer);
+    Wait.await(consumer.completion());
+    return received;
+  }
+
+  private static String publishOnB(String address, JsonObject body) {
+    HttpResponse<Buffer> response = Wait.await(http.post(cluster.httpPort(1), "127.0.0.1", "/api/publish/" + address)
+      .putHeader("content-type", "application/json").sendBuffer(body.toBuffer()));
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
+    return response.bodyAsJsonObject().getString("id");
+  }
+
+  private static String shortId() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** A raw-WebSocket bridge client: one JSON message per frame, and the server may use binary frames. */
+  private static final class BridgeSocket {
+    private final WebSocket ws;
+    private final Queue<JsonObject> frames = new ConcurrentLinkedQueue<>();
+
+    BridgeSocket(WebSocket ws) {
+      this.ws = ws;
+      // handler() gets the data of text and binary messages alike.
+      ws.handler(data -> frames.add(new JsonObject(data)));
+    }
+
+    void send(JsonObject frame) {
+      Wait.await(ws.writeTextMessage(frame.encode()));
+    }
+
+    Optional<JsonObject> find(Predicate<JsonObject> match) {
+      return frames.stream().filter(match).findFirst();
+    }
+
+    JsonObject await(String what, Predicate<JsonObject> match) {
+      Wait.until(what + " (frames so far: " + frames + ")", () -> find(match).isPresent());
+      return find(match).orElseThrow();
+    }
+
+    void close() {
+      if (!ws.isClosed()) {
+        Wait.await(ws.close());
+      }
+    }
+  }
+}
