@@ -159,6 +159,7 @@ class ClusterHttpTest {
     assertThat(response.getHeader("content-type")).isEqualTo("application/json");
     assertThat(response.bodyAsJsonObject()).isEqualTo(new JsonObject().put("hello", "world"));
     assertThat(response.getHeader("ce-id")).isNotBlank();
+    assertThat(response.getHeader(Addresses.HEADER_NODE)).isIn(b.nodeId(), c.nodeId());
 
     // Node A has no echo service: the reply says which node answered.
     Message<Object> reply = Wait.await(a.vertx().eventBus().request(Addresses.ECHO, new JsonObject().put("x", 1),

@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.Json;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -26,6 +28,8 @@ import java.util.UUID;
  */
 final class HttpApi {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+  private static final Set<String> RESERVED_RESPONSE_HEADERS =
+    Set.of("content-type", "content-length", "transfer-encoding", "connection", Addresses.HEADER_ID);
 
   private final EventBus eventBus;
   private final NodeContext node;
@@ -118,8 +122,19 @@ final class HttpApi {
       .end(new JsonObject().put("id", event.id()).encode());
   }
 
+  /** The reply's headers become response headers (which node answered, say); {@code ce-id} stays the request's id. */
   private static void replied(RoutingContext ctx, IncomingEvent event, Message<Object> reply) {
-    ctx.response().setStatusCode(200).putHeader("content-type", "application/json")
+    HttpServerResponse response = ctx.response();
+    reply.headers().forEach(h -> {
+      if (!RESERVED_RESPONSE_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        try {
+          response.putHeader(h.getKey(), h.getValue());
+        } catch (IllegalArgumentException notAnHttpHeader) {
+          // A bus header need not be a valid HTTP header; it is simply not passed on.
+        }
+      }
+    });
+    response.setStatusCode(200).putHeader("content-type", "application/json")
       .putHeader(Addresses.HEADER_ID, event.id())
       .end(Json.encode(reply.body()));
   }
