@@ -3,6 +3,7 @@ package io.busbar;
 import io.busbar.cluster.HazelcastConfigFactory;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -31,17 +32,31 @@ public final class BusbarNode {
     JsonObject cluster = config.getJsonObject("cluster");
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(HazelcastConfigFactory.create(cluster));
     VertxOptions options = new VertxOptions().setEventBusOptions(HazelcastConfigFactory.eventBusOptions(cluster));
-    return Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered()
-      .compose(vertx -> {
-        NodeContext context = new NodeContext(clusterManager.getNodeId(),
-          config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive);
-        context.register(vertx);
-        LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
-          clusterManager.getNodes().size());
-        return vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config))
-          .map(id -> new BusbarNode(vertx, context))
-          .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure)));
+    // Not tied to any Vert.x context: when deployment fails the result is completed after Vert.x has closed,
+    // and a context-bound future would then be dispatched to a terminated event loop and never complete.
+    Promise<BusbarNode> started = Promise.promise();
+    Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
+      if (built.failed()) {
+        started.fail(built.cause());
+        return;
+      }
+      Vertx vertx = built.result();
+      NodeContext context = new NodeContext(clusterManager.getNodeId(),
+        config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive,
+        // Membership is kept locally by Hazelcast: cheap, safe on the event loop; 0 once the node has left.
+        () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0);
+      context.register(vertx);
+      LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
+        clusterManager.getNodes().size());
+      vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
+        if (deployed.succeeded()) {
+          started.complete(new BusbarNode(vertx, context));
+        } else {
+          vertx.close().onComplete(closed -> started.fail(deployed.cause()));
+        }
       });
+    });
+    return started.future();
   }
 
   public Vertx vertx() {

@@ -90,7 +90,9 @@ public class GatewayVerticle extends VerticleBase {
     NodeContext node = NodeContext.of(vertx);
     boolean cluster = node.clusterActive();
     boolean ready = cluster && listening;
+    // clusterSize lets an operator (and a load balancer's health page) see a node that is up but alone.
     json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN").put("nodeId", node.nodeId)
+      .put("clusterSize", node.clusterSize())
       .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening)));
   }
 
