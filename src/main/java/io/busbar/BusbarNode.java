@@ -44,7 +44,9 @@ public final class BusbarNode {
       }
       Vertx vertx = built.result();
       NodeContext context = new NodeContext(clusterManager.getNodeId(),
-        config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive);
+        config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive,
+        // Membership is kept locally by Hazelcast: cheap, safe on the event loop; 0 once the node has left.
+        () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0);
       context.register(vertx);
       LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
         clusterManager.getNodes().size());

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /**
  * What the verticles of one node share: its identity and its live counters. Kept in the Vert.x
@@ -23,16 +24,23 @@ public final class NodeContext implements Shareable {
   public final AtomicLong eventsOut = new AtomicLong();
   public final AtomicInteger socketsOpen = new AtomicInteger();
   private final BooleanSupplier clusterActive;
+  private final IntSupplier clusterSize;
 
-  public NodeContext(String nodeId, List<String> roles, BooleanSupplier clusterActive) {
+  public NodeContext(String nodeId, List<String> roles, BooleanSupplier clusterActive, IntSupplier clusterSize) {
     this.nodeId = nodeId;
     this.roles = List.copyOf(roles);
     this.startedAtMillis = System.currentTimeMillis();
     this.clusterActive = clusterActive;
+    this.clusterSize = clusterSize;
   }
 
   public boolean clusterActive() {
     return clusterActive.getAsBoolean();
+  }
+
+  /** How many members the cluster has as this node sees it now (itself included). */
+  public int clusterSize() {
+    return clusterSize.getAsInt();
   }
 
   public void register(Vertx vertx) {

@@ -4,6 +4,7 @@ import io.busbar.ApiError;
 import io.busbar.NodeContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -43,7 +44,9 @@ public class GatewayVerticle extends VerticleBase {
     router.post("/api/send/:address").handler(api::send);
     router.post("/api/request/:address").handler(api::request);
     String sockjsPath = conf.getJsonObject("sockjs").getString("path");
-    router.route(sockjsPath + "/*").handler(body);
+    // SockJS XHR transports send with POST and need the body read first; only POST, because a WebSocket
+    // upgrade (a GET) must reach SockJS unread, else the handshake fails with "Request has already been read".
+    router.route(HttpMethod.POST, sockjsPath + "/*").handler(body);
     router.route(sockjsPath + "/*").subRouter(new EventBridge(vertx, conf.getJsonObject("sockjs"), inbound, outbound).router());
 
     router.errorHandler(400, ctx -> HttpApi.fail(ctx, new ApiError(400, "bad_request", "the request is malformed")));
@@ -87,7 +90,9 @@ public class GatewayVerticle extends VerticleBase {
     NodeContext node = NodeContext.of(vertx);
     boolean cluster = node.clusterActive();
     boolean ready = cluster && listening;
+    // clusterSize lets an operator (and a load balancer's health page) see a node that is up but alone.
     json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN").put("nodeId", node.nodeId)
+      .put("clusterSize", node.clusterSize())
       .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening)));
   }
 
