@@ -42,9 +42,7 @@ class ForkedClusterIT {
 
   @AfterEach
   void stopNodes() {
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).close();
-    }
+    ForkedNode.closeAll(nodes);
   }
 
   @Test

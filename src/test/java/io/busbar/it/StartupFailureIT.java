@@ -43,9 +43,7 @@ class StartupFailureIT {
 
   @AfterEach
   void stopNodes() {
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).close();
-    }
+    ForkedNode.closeAll(nodes);
   }
 
   @Test

@@ -140,6 +140,13 @@ public final class ForkedNode implements AutoCloseable {
       .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Kills the nodes still running, last started first, as a cluster is taken down. */
+  public static void closeAll(List<ForkedNode> nodes) {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close();
+    }
+  }
+
   /** Kills the process if it is still running (SIGKILL); safe to call twice. */
   @Override
   public void close() {
