@@ -34,8 +34,9 @@ public final class BusbarNode {
    */
   public static Future<BusbarNode> start(JsonObject config) {
     JsonObject cluster = config.getJsonObject("cluster");
-    HazelcastClusterManager clusterManager = new HazelcastClusterManager(HazelcastConfigFactory.create(cluster));
-    VertxOptions options = new VertxOptions().setEventBusOptions(HazelcastConfigFactory.eventBusOptions(cluster));
+    HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster);
+    HazelcastClusterManager clusterManager = new HazelcastClusterManager(settings.hazelcast());
+    VertxOptions options = new VertxOptions().setEventBusOptions(settings.eventBus());
     Promise<BusbarNode> result = Promise.promise();
     Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
       if (built.failed()) {

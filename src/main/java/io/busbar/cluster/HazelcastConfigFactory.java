@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.FileNotFoundException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.List;
 
 /**
  * Turns the {@code cluster} section of the configuration into Hazelcast and event-bus settings.
@@ -28,11 +27,24 @@ public final class HazelcastConfigFactory {
   private HazelcastConfigFactory() {
   }
 
-  public static Config create(JsonObject cluster) {
-    Config config = baseConfig(cluster.getString("hazelcastConfig"));
+  /** What a clustered Vert.x needs: Hazelcast's settings and the event bus's, bound to the same host. */
+  public record ClusterSettings(Config hazelcast, EventBusOptions eventBus) {
+  }
+
+  /** Resolves {@code cluster.host} once (it may be a host name) and derives both settings from it. */
+  public static ClusterSettings create(JsonObject cluster) {
     String host = resolve(cluster.getString("host"));
+    String publicHost = publicHost(host, cluster.getString("publicHost", ""));
+    EventBusOptions eventBus = new EventBusOptions()
+      .setHost(host)
+      .setPort(cluster.getInteger("eventBusPort"))
+      .setClusterPublicHost(publicHost);
+    return new ClusterSettings(hazelcastConfig(cluster, host, publicHost), eventBus);
+  }
+
+  private static Config hazelcastConfig(JsonObject cluster, String host, String publicHost) {
+    Config config = baseConfig(cluster.getString("hazelcastConfig"));
     int port = cluster.getInteger("port");
-    String publicHost = publicHost(cluster);
 
     config.setClusterName(cluster.getString("name"));
     NetworkConfig network = config.getNetworkConfig();
@@ -59,19 +71,11 @@ public final class HazelcastConfigFactory {
     return config;
   }
 
-  /** Event-bus transport settings that go with {@link #create}: same host, same public host. */
-  public static EventBusOptions eventBusOptions(JsonObject cluster) {
-    return new EventBusOptions()
-      .setHost(resolve(cluster.getString("host")))
-      .setPort(cluster.getInteger("eventBusPort"))
-      .setClusterPublicHost(publicHost(cluster));
-  }
-
   /**
    * Hazelcast binds interfaces by IP only; a host name (a container's own name, say) is resolved once
    * here so that {@code cluster.host} can be the name other nodes use.
    */
-  static String resolve(String host) {
+  private static String resolve(String host) {
     if (ANY.equals(host)) {
       return host;
     }
@@ -82,10 +86,8 @@ public final class HazelcastConfigFactory {
     }
   }
 
-  /** The address other nodes reach this one at: publicHost if set, else host. */
-  static String publicHost(JsonObject cluster) {
-    String host = resolve(cluster.getString("host"));
-    String publicHost = cluster.getString("publicHost", "");
+  /** The address other nodes reach this one at: publicHost if set, else the (resolved) host. */
+  private static String publicHost(String host, String publicHost) {
     if (!publicHost.isBlank()) {
       return publicHost;
     }
@@ -107,10 +109,5 @@ public final class HazelcastConfigFactory {
     } catch (RuntimeException e) {
       throw new ConfigException("cluster.hazelcastConfig: file " + path + " is not a valid Hazelcast XML configuration");
     }
-  }
-
-  /** For logs: the members this node will try to join. */
-  public static List<String> members(JsonObject cluster) {
-    return cluster.getJsonArray("members").stream().map(String.class::cast).toList();
   }
 }
