@@ -47,7 +47,8 @@ public final class BusbarNode {
       NodeContext context = new NodeContext(clusterManager.getNodeId(),
         config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive,
         // Membership is kept locally by Hazelcast: cheap, safe on the event loop; 0 once the node has left.
-        () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0);
+        () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0,
+        clusterManager.getHazelcastInstance());
       context.register(vertx);
       LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
         clusterManager.getNodes().size());

@@ -1,9 +1,11 @@
 package io.busbar;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -23,15 +25,37 @@ public final class NodeContext implements Shareable {
   public final AtomicLong eventsIn = new AtomicLong();
   public final AtomicLong eventsOut = new AtomicLong();
   public final AtomicInteger socketsOpen = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
   private final BooleanSupplier clusterActive;
   private final IntSupplier clusterSize;
+  private final HazelcastInstance hazelcast;
 
-  public NodeContext(String nodeId, List<String> roles, BooleanSupplier clusterActive, IntSupplier clusterSize) {
+  public NodeContext(String nodeId, List<String> roles, BooleanSupplier clusterActive, IntSupplier clusterSize,
+                     HazelcastInstance hazelcast) {
     this.nodeId = nodeId;
     this.roles = List.copyOf(roles);
     this.startedAtMillis = System.currentTimeMillis();
     this.clusterActive = clusterActive;
     this.clusterSize = clusterSize;
+    this.hazelcast = hazelcast;
+  }
+
+  /**
+   * The Hazelcast member this node runs, for cluster-wide structures (deduplication, dead letters) and
+   * cluster state. Its calls block: use it from {@code executeBlocking} or its async API only.
+   */
+  public HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
+  /** True once the node has begun a graceful drain (SIGTERM): readiness is false from then on. */
+  public boolean draining() {
+    return draining.get();
+  }
+
+  /** Marks the node as draining; true only for the call that started the drain. */
+  public boolean startDraining() {
+    return draining.compareAndSet(false, true);
   }
 
   public boolean clusterActive() {
