@@ -1,6 +1,7 @@
 package io.busbar;
 
 import io.busbar.cluster.HazelcastConfigFactory;
+import io.busbar.observe.Observability;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,10 +22,12 @@ public final class BusbarNode {
 
   private final Vertx vertx;
   private final NodeContext context;
+  private final Observability observability;
 
-  private BusbarNode(Vertx vertx, NodeContext context) {
+  private BusbarNode(Vertx vertx, NodeContext context, Observability observability) {
     this.vertx = vertx;
     this.context = context;
+    this.observability = observability;
   }
 
   /**
@@ -37,9 +40,12 @@ public final class BusbarNode {
     HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster);
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(settings.hazelcast());
     VertxOptions options = new VertxOptions().setEventBusOptions(settings.eventBus());
+    // Metrics must be chosen when Vert.x is built; Observability also keeps the readiness settings.
+    Observability observability = Observability.create(config);
     Promise<BusbarNode> result = Promise.promise();
-    Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
+    observability.configure(Vertx.builder(), options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
       if (built.failed()) {
+        observability.close();
         result.fail(built.cause());
         return;
       }
@@ -50,11 +56,12 @@ public final class BusbarNode {
         () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0,
         clusterManager.getHazelcastInstance());
       context.register(vertx);
+      observability.register(vertx, context::clusterSize);
       LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
         clusterManager.getNodes().size());
       vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
         if (deployed.succeeded()) {
-          result.complete(new BusbarNode(vertx, context));
+          result.complete(new BusbarNode(vertx, context, observability));
         } else {
           closeThenFail(vertx, deployed.cause(), result);
         }
@@ -84,6 +91,6 @@ public final class BusbarNode {
 
   /** Undeploys everything and leaves the cluster. */
   public Future<Void> close() {
-    return vertx.close();
+    return vertx.close().onComplete(v -> observability.close());
   }
 }

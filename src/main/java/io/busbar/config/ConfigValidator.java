@@ -40,6 +40,7 @@ public final class ConfigValidator {
     });
     RULES.put("cluster.eventBusPort", v -> intIn(v, 0, 65535));
     RULES.put("cluster.hazelcastConfig", ConfigValidator::string);
+    RULES.put("cluster.minMembers", v -> intIn(v, 1, 1000));
     RULES.put("gateway", ConfigValidator::object);
     RULES.put("gateway.host", ConfigValidator::nonEmptyString);
     RULES.put("gateway.port", v -> intIn(v, 0, 65535));
@@ -53,6 +54,14 @@ public final class ConfigValidator {
       ? null : "must be a path such as /eventbus (no trailing slash)");
     RULES.put("gateway.sockjs.replyTimeoutMs", v -> intIn(v, 1, 600_000));
     RULES.put("gateway.sockjs.pingTimeoutMs", v -> intIn(v, 1_000, 600_000));
+    RULES.put("gateway.console", ConfigValidator::object);
+    RULES.put("gateway.console.enabled", ConfigValidator::bool);
+    RULES.put("metrics", ConfigValidator::object);
+    RULES.put("metrics.enabled", ConfigValidator::bool);
+    RULES.put("metrics.maxAddresses", v -> intIn(v, 1, 100_000));
+    RULES.put("logging", ConfigValidator::object);
+    RULES.put("logging.format", v -> v instanceof String s && (s.equals("text") || s.equals("json")) ? null : "must be \"text\" or \"json\"");
+    RULES.put("logging.requests", ConfigValidator::bool);
     RULES.put("producer", ConfigValidator::object);
     RULES.put("producer.heartbeat", ConfigValidator::object);
     RULES.put("producer.heartbeat.enabled", ConfigValidator::bool);

@@ -1,6 +1,7 @@
 package io.busbar.gateway;
 
 import io.busbar.NodeContext;
+import io.busbar.observe.Observability;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -35,10 +36,11 @@ final class EventBridge {
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
     NodeContext node = NodeContext.of(vertx);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, event));
+    BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx), inbound, outbound);
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, metrics, event));
   }
 
-  private static void count(NodeContext node, BridgeEvent event) {
+  private static void count(NodeContext node, BridgeMetrics metrics, BridgeEvent event) {
     switch (event.type()) {
       case SOCKET_CREATED -> node.socketsOpen.incrementAndGet();
       case SOCKET_CLOSED -> node.socketsOpen.decrementAndGet();
@@ -47,6 +49,7 @@ final class EventBridge {
       default -> {
       }
     }
+    metrics.record(event);
     event.complete(true);
   }
 }

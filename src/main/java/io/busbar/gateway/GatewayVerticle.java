@@ -1,7 +1,6 @@
 package io.busbar.gateway;
 
 import io.busbar.ApiError;
-import io.busbar.NodeContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -16,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi}), the SockJS event-bus
- * bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), {@code /health} and {@code /ready}.
+ * bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), and {@code /health}, {@code /ready},
+ * {@code /metrics} and the console (see {@link ObservedRoutes}).
  * It publishes and sends to whatever {@code gateway.inbound} permits and forwards to SockJS clients
  * what {@code gateway.outbound} permits. Start-up fails if the port cannot be bound; every request
  * error is answered as JSON {@code {"error","message"}}.
@@ -37,8 +37,7 @@ public class GatewayVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(conf.getInteger("bodyLimit"));
 
     Router router = Router.router(vertx);
-    router.get("/health").handler(this::health);
-    router.get("/ready").handler(this::ready);
+    ObservedRoutes.mount(router, vertx, conf, () -> listening);
     router.route("/api/*").handler(body);
     router.post("/api/publish/:address").handler(api::publish);
     router.post("/api/send/:address").handler(api::send);
@@ -80,28 +79,8 @@ public class GatewayVerticle extends VerticleBase {
     return server == null ? -1 : server.actualPort();
   }
 
-  private void health(RoutingContext ctx) {
-    NodeContext node = NodeContext.of(vertx);
-    json(ctx, 200, new JsonObject().put("status", "UP").put("nodeId", node.nodeId)
-      .put("uptimeMs", System.currentTimeMillis() - node.startedAtMillis));
-  }
-
-  private void ready(RoutingContext ctx) {
-    NodeContext node = NodeContext.of(vertx);
-    boolean cluster = node.clusterActive();
-    boolean ready = cluster && listening;
-    // clusterSize lets an operator (and a load balancer's health page) see a node that is up but alone.
-    json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN").put("nodeId", node.nodeId)
-      .put("clusterSize", node.clusterSize())
-      .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening)));
-  }
-
   private void internalError(RoutingContext ctx) {
     LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
     HttpApi.fail(ctx, ApiError.internal());
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
   }
 }

@@ -1,0 +1,78 @@
+package io.busbar.gateway;
+
+import io.busbar.NodeContext;
+import io.busbar.observe.NodeHealth;
+import io.busbar.observe.Observability;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The gateway's observability routes: {@code /health}, {@code /ready}, {@code /metrics} (Prometheus
+ * text, when {@code metrics.enabled}), the console at {@code /} (when {@code gateway.console.enabled}),
+ * and, in front of the HTTP API, a request id ({@code x-request-id}, taken from the request or made up)
+ * with one outcome per request counted by status and, with {@code logging.requests}, logged.
+ */
+final class ObservedRoutes {
+  private static final Logger LOG = LoggerFactory.getLogger("io.busbar.access");
+  static final String REQUEST_ID = "x-request-id";
+  /** Where the console's files are on the classpath (the bridge client is added there at build time). */
+  private static final String CONSOLE_ROOT = "io/busbar/console";
+  private static final String SOCKJS_ROOT = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
+  private static final Set<String> OPERATIONS = Set.of("publish", "send", "request");
+
+  private ObservedRoutes() {
+  }
+
+  /** Mounts the routes; call before the HTTP API's routes so that the request id comes first. */
+  static void mount(Router router, Vertx vertx, JsonObject gateway, BooleanSupplier listening) {
+    Observability observability = Observability.of(vertx);
+    NodeHealth health = new NodeHealth(vertx, listening);
+    router.get("/health").handler(health::live);
+    router.get("/ready").handler(health::ready);
+    if (observability.metricsEnabled()) {
+      router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(observability.scrape()));
+    }
+    router.route("/api/*").handler(ctx -> outcome(ctx, observability, NodeContext.of(vertx).nodeId));
+    if (gateway.getJsonObject("console").getBoolean("enabled")) {
+      String sockjsPath = gateway.getJsonObject("sockjs").getString("path");
+      router.get("/").handler(ctx -> ctx.reroute("/console/index.html"));
+      router.get("/console/config.json").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
+        .end(new JsonObject().put("sockjsPath", sockjsPath).put("nodeId", NodeContext.of(vertx).nodeId).encode()));
+      router.get("/console/vendor/sockjs/*").handler(StaticHandler.create(SOCKJS_ROOT));
+      router.get("/console/*").handler(StaticHandler.create(CONSOLE_ROOT).setCachingEnabled(false));
+    }
+  }
+
+  private static void outcome(RoutingContext ctx, Observability observability, String nodeId) {
+    String given = ctx.request().getHeader(REQUEST_ID);
+    String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : UUID.randomUUID().toString();
+    long started = System.nanoTime();
+    ctx.response().putHeader(REQUEST_ID, requestId);
+    ctx.addHeadersEndHandler(v -> {
+      int status = ctx.response().getStatusCode();
+      String[] parts = ctx.request().path().split("/", 4);
+      String operation = parts.length > 2 && OPERATIONS.contains(parts[2]) ? parts[2] : "other";
+      observability.httpApi(operation, status);
+      if (status == 403) {
+        observability.denied("http_inbound");
+      }
+      if (observability.logRequests()) {
+        LOG.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("requestId", requestId)
+          .addKeyValue("method", ctx.request().method().name()).addKeyValue("path", HttpApi.abbreviate(ctx.request().path()))
+          .addKeyValue("status", status).addKeyValue("durationMs", (System.nanoTime() - started) / 1_000_000)
+          .log("{} {} -> {}", ctx.request().method(), HttpApi.abbreviate(ctx.request().path()), status);
+      }
+    });
+    ctx.next();
+  }
+}
