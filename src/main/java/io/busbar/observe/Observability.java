@@ -199,10 +199,13 @@ public final class Observability implements Shareable {
       String address = meter.getId().getTag(AddressCap.TAG);
       if (address != null && meter instanceof Counter counter
         && (name.equals("vertx.eventbus.published") || name.equals("vertx.eventbus.sent"))) {
-        totals.merge(address, counter.count(), Double::sum);
+        // One message to handlers here and elsewhere is counted once per side: keep the larger side.
+        totals.merge(address + "\n" + name, counter.count(), Math::max);
       }
     }
-    return totals;
+    Map<String, Double> byAddress = new HashMap<>();
+    totals.forEach((key, count) -> byAddress.merge(key.substring(0, key.indexOf('\n')), count, Double::sum));
+    return byAddress;
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -1,0 +1,125 @@
+package io.busbar.it;
+
+import io.busbar.testing.ForkedNode;
+import io.busbar.testing.Ports;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * The console in a real browser: two forked nodes form a cluster, and {@code src/test/browser/console.test.mjs}
+ * drives headless Debian Chromium ({@code /usr/bin/chromium}) through {@code playwright-core} against node A's
+ * console: both nodes listed, an event published from the form arrives in the live tail, a request is
+ * answered, a dropped connection is shown and comes back by itself. Screenshots go to
+ * {@code target/console-screenshots/}. Without Chromium or Node.js the test is skipped, except on CI
+ * (environment variable {@code CI} set), where that fails the build.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ConsoleBrowserIT {
+  private static final String CHROMIUM = "/usr/bin/chromium";
+  private static final Duration NPM_CI = Duration.ofSeconds(180);
+  private static final Duration BROWSER_TEST = Duration.ofSeconds(150);
+
+  private final List<ForkedNode> nodes = new ArrayList<>();
+  private Process running;
+
+  @TempDir
+  Path work;
+
+  @AfterEach
+  void stop() {
+    if (running != null && running.isAlive()) {
+      running.descendants().forEach(ProcessHandle::destroyForcibly);
+      running.destroyForcibly();
+    }
+    ForkedNode.closeAll(nodes);
+  }
+
+  @Test
+  void consoleShowsTheClusterAndTailsWhatItPublishes() throws Exception {
+    String nodeBin = onPath("node");
+    String npmBin = onPath("npm");
+    if (nodeBin == null || npmBin == null || !Files.isExecutable(Path.of(CHROMIUM))) {
+      String missing = "ConsoleBrowserIT needs Node.js 20 with npm and Debian's chromium at " + CHROMIUM
+        + " (apt-get install nodejs npm chromium; .ci/run does this)";
+      if (System.getenv("CI") != null) {
+        fail(missing + "; CI is set, so this test fails instead of being skipped");
+      }
+      Assumptions.abort(missing);
+    }
+    Path js = Path.of(System.getProperty("busbar.basedir", ".")).toAbsolutePath().resolve("src/test/browser");
+    Path logs = Path.of("target", "it-logs").toAbsolutePath();
+    Path shots = Path.of("target", "console-screenshots").toAbsolutePath();
+    Files.createDirectories(logs);
+    Files.createDirectories(shots);
+
+    if (needsInstall(js)) {
+      Path npmLog = logs.resolve("console-npm-ci.log");
+      int code = run(List.of(npmBin, "ci", "--no-audit", "--no-fund"), js, Map.of(), npmLog, NPM_CI);
+      assertThat(code).as("npm ci in " + js + ", see " + npmLog).isEqualTo(0);
+    }
+
+    String cluster = Ports.clusterName();
+    int clusterPort = Ports.freeRange(2);
+    String members = "127.0.0.1:" + clusterPort + ",127.0.0.1:" + (clusterPort + 1);
+    int[] httpPorts = {Ports.free(), Ports.free()};
+    for (int i = 0; i < 2; i++) {
+      Map<String, String> env = ForkedNode.clusterEnv(cluster, clusterPort + i, httpPorts[i], members);
+      nodes.add(ForkedNode.start("console-" + (char) ('a' + i), work.resolve("node-" + i), env));
+      nodes.get(i).awaitReady(Duration.ofSeconds(90));
+    }
+
+    Path log = logs.resolve("console-browser.log");
+    long started = System.nanoTime();
+    int code = run(List.of(nodeBin, "console.test.mjs"), js,
+      Map.of("BUSBAR_URL", "http://127.0.0.1:" + httpPorts[0], "EXPECT_NODES", "2", "SCREENSHOT_DIR", shots.toString(),
+        "CHROMIUM", CHROMIUM), log, BROWSER_TEST);
+    String output = Files.readString(log);
+    System.out.printf("console browser test took %d ms%n", (System.nanoTime() - started) / 1_000_000);
+    assertThat(code).as("node console.test.mjs:\n" + output).isEqualTo(0);
+    assertThat(output).contains("PASS");
+    assertThat(shots.resolve("console.png")).exists().isNotEmptyFile();
+  }
+
+  /** npm ci only when node_modules is missing or older than the lock file (npm keeps its own copy in it). */
+  private static boolean needsInstall(Path js) throws Exception {
+    Path installed = js.resolve("node_modules").resolve(".package-lock.json");
+    return !Files.exists(installed)
+      || Files.getLastModifiedTime(installed).compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json"))) < 0;
+  }
+
+  /** Runs a command to completion within {@code timeout}, output to {@code log}; returns its exit code. */
+  private int run(List<String> command, Path dir, Map<String, String> env, Path log, Duration timeout) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    running = pb.start();
+    if (!running.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      fail(String.join(" ", command) + " still running after " + timeout + ":\n" + Files.readString(log));
+    }
+    return running.exitValue();
+  }
+
+  private static String onPath(String program) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path candidate = Path.of(dir, program);
+      if (Files.isExecutable(candidate)) {
+        return candidate.toString();
+      }
+    }
+    return null;
+  }
+}
