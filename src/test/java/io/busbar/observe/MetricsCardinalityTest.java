@@ -1,0 +1,78 @@
+package io.busbar.observe;
+
+import io.busbar.testing.ForkedNode;
+import io.busbar.testing.TestCluster;
+import io.busbar.testing.Wait;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * 10,000 distinct addresses through the SockJS bridge (so through the bus too) must not give 10,000 time
+ * series: with {@code metrics.maxAddresses} 50 the address label has at most 50 names plus
+ * {@code other} and {@code __vertx.reply}, and no message goes uncounted.
+ */
+class MetricsCardinalityTest {
+  private static final int ADDRESSES = 10_000;
+  private static final int MAX = 50;
+
+  @TempDir
+  static Path dir;
+
+  private static TestCluster cluster;
+  private static int port;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new TestCluster(1);
+    cluster.start(0, dir, conf -> conf.getJsonObject("metrics").put("maxAddresses", MAX));
+    port = cluster.httpPort(0);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static Scrape scrape() {
+    try {
+      return Scrape.parse(ForkedNode.get(port, "/metrics").body());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void tenThousandAddressesStayWithinTheCap() throws Exception {
+    long started = System.nanoTime();
+    try (RawBridge bridge = new RawBridge(port)) {
+      for (int i = 0; i < ADDRESSES; i++) {
+        bridge.send(new JsonObject().put("type", "publish").put("address", "events.card." + i).put("body", new JsonObject().put("i", i)));
+      }
+      Wait.until("all " + ADDRESSES + " bridge messages counted", Duration.ofSeconds(60),
+        () -> scrape().sum("busbar_bridge_messages_total", "direction", "in") >= ADDRESSES);
+    }
+    Scrape after = scrape();
+    Set<String> addresses = after.samples().stream().map(s -> s.labels().get("address")).filter(a -> a != null)
+      .collect(Collectors.toSet());
+    System.out.printf("%d addresses used, %d address label values, %d series in all, %d ms%n",
+      ADDRESSES, addresses.size(), after.samples().size(), (System.nanoTime() - started) / 1_000_000);
+
+    assertThat(addresses).hasSizeLessThanOrEqualTo(MAX + 2).contains(AddressCap.OTHER);
+    assertThat(after.sum("busbar_bridge_messages_total", "direction", "in")).isEqualTo(ADDRESSES);
+    assertThat(after.sum("busbar_bridge_messages_total", "direction", "in", "address", AddressCap.OTHER)).isGreaterThan(ADDRESSES - MAX);
+    assertThat(after.sum("vertx_eventbus_published_total", "address", AddressCap.OTHER)).isGreaterThan(ADDRESSES - MAX);
+    assertThat(after.samples().size()).isLessThan(2_000);
+  }
+}
