@@ -1,6 +1,7 @@
 package io.busbar;
 
 import io.busbar.cluster.HazelcastConfigFactory;
+import io.busbar.observe.LogFormat;
 import io.busbar.observe.Observability;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -36,6 +37,7 @@ public final class BusbarNode {
    * (it leaves the cluster) and only then is the future failed, from a plain thread.
    */
   public static Future<BusbarNode> start(JsonObject config) {
+    LogFormat.apply(config);
     JsonObject cluster = config.getJsonObject("cluster");
     HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster);
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(settings.hazelcast());
@@ -56,6 +58,7 @@ public final class BusbarNode {
         () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0,
         clusterManager.getHazelcastInstance());
       context.register(vertx);
+      LogFormat.nodeId(context.nodeId);
       observability.register(vertx, context::clusterSize);
       LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
         clusterManager.getNodes().size());

@@ -16,7 +16,8 @@ public enum Setting {
   CLUSTER_HOST("cluster.host", "--cluster-host", "BUSBAR_CLUSTER_HOST", Kind.STRING),
   CLUSTER_PORT("cluster.port", "--cluster-port", "BUSBAR_CLUSTER_PORT", Kind.INT),
   CLUSTER_PUBLIC_HOST("cluster.publicHost", "--cluster-public-host", "BUSBAR_CLUSTER_PUBLIC_HOST", Kind.STRING),
-  MEMBERS("cluster.members", "--members", "BUSBAR_MEMBERS", Kind.LIST);
+  MEMBERS("cluster.members", "--members", "BUSBAR_MEMBERS", Kind.LIST),
+  LOG_FORMAT("logging.format", "--log-format", "BUSBAR_LOG_FORMAT", Kind.STRING);
 
   /** How a flag or variable's text becomes a JSON value. */
   public enum Kind { STRING, INT, LIST }

@@ -8,7 +8,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.vertx.core.json.JsonObject;
+
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,9 +83,13 @@ class ConsoleBrowserIT {
     int clusterPort = Ports.freeRange(2);
     String members = "127.0.0.1:" + clusterPort + ",127.0.0.1:" + (clusterPort + 1);
     int[] httpPorts = {Ports.free(), Ports.free()};
+    // Node A also logs JSON lines with one line per HTTP API request (checked at the end).
+    Path confA = work.resolve("a.json");
+    Files.writeString(confA, "{\"logging\": {\"format\": \"json\", \"requests\": true}}");
     for (int i = 0; i < 2; i++) {
       Map<String, String> env = ForkedNode.clusterEnv(cluster, clusterPort + i, httpPorts[i], members);
-      nodes.add(ForkedNode.start("console-" + (char) ('a' + i), work.resolve("node-" + i), env));
+      String[] args = i == 0 ? new String[] {"--conf", confA.toString()} : new String[0];
+      nodes.add(ForkedNode.start("console-" + (char) ('a' + i), work.resolve("node-" + i), env, args));
       nodes.get(i).awaitReady(Duration.ofSeconds(90));
     }
 
@@ -93,6 +103,30 @@ class ConsoleBrowserIT {
     assertThat(code).as("node console.test.mjs:\n" + output).isEqualTo(0);
     assertThat(output).contains("PASS");
     assertThat(shots.resolve("console.png")).exists().isNotEmptyFile();
+
+    assertJsonLogs(nodes.get(0), httpPorts[0]);
+  }
+
+  /** Every line node A logged after start-up is one JSON object with its node id; an API request has its request id. */
+  private static void assertJsonLogs(ForkedNode node, int httpPort) throws Exception {
+    HttpResponse<String> published = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/api/publish/events.logged"))
+      .timeout(Duration.ofSeconds(10)).header("content-type", "application/json").header("x-request-id", "console-it-42")
+      .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(published.statusCode()).isEqualTo(202);
+    assertThat(published.headers().firstValue("x-request-id")).contains("console-it-42");
+    node.awaitLog("console-it-42", Duration.ofSeconds(10));
+    List<JsonObject> lines = new ArrayList<>();
+    for (String line : node.output().split("\n")) {
+      if (line.startsWith("{")) {
+        lines.add(new JsonObject(line));
+      }
+    }
+    JsonObject ready = lines.stream().filter(l -> l.getString("message", "").contains("ready: roles")).findFirst().orElseThrow();
+    assertThat(ready.getString("nodeId")).as("ready line " + ready).isNotBlank();
+    JsonObject access = lines.stream().filter(l -> "console-it-42".equals(l.getString("requestId"))).findFirst().orElseThrow();
+    assertThat(access.getString("nodeId")).isEqualTo(ready.getString("nodeId"));
+    assertThat(access.getInteger("status")).isEqualTo(202);
+    assertThat(access.getString("level")).isEqualTo("INFO");
   }
 
   /** npm ci only when node_modules is missing or older than the lock file (npm keeps its own copy in it). */
