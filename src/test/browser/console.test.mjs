@@ -1,5 +1,5 @@
 // Drives the Busbar console in headless Debian Chromium through playwright-core (run by ConsoleBrowserIT).
-// Env: BUSBAR_URL (the console's node), EXPECT_NODES, SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+// Env: BUSBAR_URL (the console's node), EXPECT_NODES, EXPECT_BUSY, SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
 // Exits 0 when every step passed; prints each step so that the IT's log shows where it stopped.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 const url = process.env.BUSBAR_URL ?? 'http://127.0.0.1:8080';
 const expectNodes = Number(process.env.EXPECT_NODES ?? '2');
+const expectBusy = process.env.EXPECT_BUSY; // an address that must show among the busiest, if given
 const shots = process.env.SCREENSHOT_DIR ?? '.';
 const step = (text) => console.log(`[${new Date().toISOString()}] ${text}`);
 
@@ -75,7 +76,10 @@ try {
   step('request to svc.echo answered in the form');
 
   await page.waitForFunction(() => !document.querySelector('#busiest tr.empty'), null, { timeout: 15000 });
-  step('busiest addresses table filled');
+  if (expectBusy) {
+    await page.locator('#busiest td', { hasText: expectBusy }).first().waitFor({ timeout: 15000 });
+  }
+  step(`busiest addresses table filled${expectBusy ? ` (with ${expectBusy})` : ''}`);
   await page.waitForTimeout(1500); // one more heartbeat, so that the rates in the screenshot are not all zero
   await page.screenshot({ path: join(shots, 'console.png'), fullPage: true });
   step(`screenshot ${join(shots, 'console.png')}`);

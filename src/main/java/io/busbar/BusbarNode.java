@@ -66,7 +66,7 @@ public final class BusbarNode {
         if (deployed.succeeded()) {
           result.complete(new BusbarNode(vertx, context, observability));
         } else {
-          closeThenFail(vertx, deployed.cause(), result);
+          closeThenFail(vertx, observability, deployed.cause(), result);
         }
       });
     });
@@ -77,10 +77,13 @@ public final class BusbarNode {
    * Closing Vert.x from one of its own event loops completes the close on a loop that is already shut
    * down, so nothing chained there would run: close from a plain thread instead.
    */
-  private static void closeThenFail(Vertx vertx, Throwable failure, Promise<BusbarNode> result) {
+  private static void closeThenFail(Vertx vertx, Observability observability, Throwable failure, Promise<BusbarNode> result) {
     LOG.warn("start-up failed, leaving the cluster: {}", failure.toString());
     Thread closer = new Thread(() -> vertx.close().toCompletionStage()
-      .whenComplete((v, e) -> result.fail(failure)), "busbar-startup-failure");
+      .whenComplete((v, e) -> {
+        observability.close();
+        result.fail(failure);
+      }), "busbar-startup-failure");
     closer.start();
   }
 

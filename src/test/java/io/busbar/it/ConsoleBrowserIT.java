@@ -29,8 +29,8 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The console in a real browser: two forked nodes form a cluster, and {@code src/test/browser/console.test.mjs}
  * drives headless Debian Chromium ({@code /usr/bin/chromium}) through {@code playwright-core} against node A's
- * console: both nodes listed, an event published from the form arrives in the live tail, a request is
- * answered, a dropped connection is shown and comes back by itself. Screenshots go to
+ * console: both nodes listed, node B's demo events among the busiest addresses, an event published from the
+ * form arrives in the live tail, a request is answered, a dropped connection is shown and comes back by itself. Screenshots go to
  * {@code target/console-screenshots/}. Without Chromium or Node.js the test is skipped, except on CI
  * (environment variable {@code CI} set), where that fails the build.
  */
@@ -83,12 +83,15 @@ class ConsoleBrowserIT {
     int clusterPort = Ports.freeRange(2);
     String members = "127.0.0.1:" + clusterPort + ",127.0.0.1:" + (clusterPort + 1);
     int[] httpPorts = {Ports.free(), Ports.free()};
-    // Node A also logs JSON lines with one line per HTTP API request (checked at the end).
+    // Node A also logs JSON lines with one line per HTTP API request (checked at the end); node B runs the
+    // demo producer, so that the busiest addresses show steady traffic from another node.
     Path confA = work.resolve("a.json");
     Files.writeString(confA, "{\"logging\": {\"format\": \"json\", \"requests\": true}}");
+    Path confB = work.resolve("b.json");
+    Files.writeString(confB, "{\"producer\": {\"demo\": {\"enabled\": true, \"ratePerSecond\": 5}}}");
     for (int i = 0; i < 2; i++) {
       Map<String, String> env = ForkedNode.clusterEnv(cluster, clusterPort + i, httpPorts[i], members);
-      String[] args = i == 0 ? new String[] {"--conf", confA.toString()} : new String[0];
+      String[] args = {"--conf", (i == 0 ? confA : confB).toString()};
       nodes.add(ForkedNode.start("console-" + (char) ('a' + i), work.resolve("node-" + i), env, args));
       nodes.get(i).awaitReady(Duration.ofSeconds(90));
     }
@@ -96,7 +99,7 @@ class ConsoleBrowserIT {
     Path log = logs.resolve("console-browser.log");
     long started = System.nanoTime();
     int code = run(List.of(nodeBin, "console.test.mjs"), js,
-      Map.of("BUSBAR_URL", "http://127.0.0.1:" + httpPorts[0], "EXPECT_NODES", "2", "SCREENSHOT_DIR", shots.toString(),
+      Map.of("BUSBAR_URL", "http://127.0.0.1:" + httpPorts[0], "EXPECT_NODES", "2", "EXPECT_BUSY", "events.demo", "SCREENSHOT_DIR", shots.toString(),
         "CHROMIUM", CHROMIUM), log, BROWSER_TEST);
     String output = Files.readString(log);
     System.out.printf("console browser test took %d ms%n", (System.nanoTime() - started) / 1_000_000);

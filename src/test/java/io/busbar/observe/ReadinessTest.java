@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code /ready} of real clustered nodes: not ready while alone when {@code cluster.minMembers} asks for
  * a peer, ready once the peer joined (the cluster is then also safe), not ready again once draining,
- * while {@code /health} stays up throughout.
+ * while {@code /health} stays up throughout. Node B also runs with metrics and the console turned off.
  */
 class ReadinessTest {
   @TempDir
@@ -42,8 +42,17 @@ class ReadinessTest {
       assertThat(detail(alone, "members").getJsonObject("data")).isEqualTo(new JsonObject().put("clusterSize", 1).put("minMembers", 2));
       assertThat(ForkedNode.get(portA, "/health").statusCode()).isEqualTo(200);
 
-      cluster.start(1, dir, conf -> conf.put("roles", new JsonArray().add("gateway")).getJsonObject("cluster").put("minMembers", 2));
+      // B also shows that metrics and the console can be turned off.
+      cluster.start(1, dir, conf -> {
+        conf.put("roles", new JsonArray().add("gateway")).getJsonObject("cluster").put("minMembers", 2);
+        conf.getJsonObject("metrics").put("enabled", false);
+        conf.getJsonObject("gateway").getJsonObject("console").put("enabled", false);
+      });
       int portB = cluster.httpPort(1);
+      assertThat(status(portB, "/metrics")).isEqualTo(404);
+      assertThat(status(portB, "/")).isEqualTo(404);
+      assertThat(status(portA, "/metrics")).isEqualTo(200);
+      assertThat(status(portA, "/")).isEqualTo(200);
       for (int port : new int[] {portA, portB}) {
         Wait.until("node on " + port + " ready with its peer", Duration.ofSeconds(30), () -> status(port, "/ready") == 200);
       }
