@@ -2,6 +2,7 @@ package io.busbar;
 
 import io.busbar.consumer.EchoVerticle;
 import io.busbar.consumer.EventLogVerticle;
+import io.busbar.consumer.WebhookVerticle;
 import io.busbar.gateway.GatewayVerticle;
 import io.busbar.producer.DemoProducerVerticle;
 import io.busbar.producer.HeartbeatVerticle;
@@ -32,7 +33,8 @@ public class MainVerticle extends VerticleBase {
     if (roles.contains("consumer")) {
       chain = chain
         .compose(v -> deployIf(consumer.getJsonObject("echo"), EchoVerticle::new))
-        .compose(v -> deployIf(consumer.getJsonObject("eventLog"), EventLogVerticle::new));
+        .compose(v -> deployIf(consumer.getJsonObject("eventLog"), EventLogVerticle::new))
+        .compose(v -> deployIf(consumer.getJsonObject("webhook"), WebhookVerticle::new));
     }
     if (roles.contains("producer")) {
       chain = chain

@@ -77,6 +77,10 @@ public final class ConfigValidator {
     RULES.put("consumer.eventLog.enabled", ConfigValidator::bool);
     RULES.put("consumer.eventLog.addresses", v -> stringList(v, s -> s.isBlank() ? "addresses must not be empty" : null));
     RULES.put("consumer.eventLog.file", ConfigValidator::nonEmptyString);
+    RULES.put("consumer.webhook", ConfigValidator::object);
+    RULES.put("consumer.webhook.enabled", ConfigValidator::bool);
+    RULES.put("consumer.webhook.claimTtlSeconds", v -> intIn(v, 1, 7 * 24 * 3600));
+    RULES.put("consumer.webhook.endpoints", WebhookEndpoints::check);
   }
 
   private ConfigValidator() {
@@ -95,6 +99,10 @@ public final class ConfigValidator {
     int max = config.getJsonObject("gateway", new JsonObject()).getValue("maxRequestTimeoutMs") instanceof Integer m ? m : Integer.MAX_VALUE;
     if (timeout > max) {
       problems.add("gateway.requestTimeoutMs: " + timeout + " is above gateway.maxRequestTimeoutMs (" + max + ")");
+    }
+    JsonObject webhook = config.getJsonObject("consumer", new JsonObject()).getValue("webhook") instanceof JsonObject w ? w : new JsonObject();
+    if (Boolean.TRUE.equals(webhook.getValue("enabled")) && webhook.getValue("endpoints") instanceof JsonArray e && e.isEmpty()) {
+      problems.add("consumer.webhook.endpoints: must list at least one endpoint when consumer.webhook.enabled is true");
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -170,7 +178,7 @@ public final class ConfigValidator {
     return v instanceof String s && p.matcher(s).matches() ? null : "must be " + what;
   }
 
-  private static String intIn(Object v, int min, int max) {
+  static String intIn(Object v, int min, int max) {
     if (v instanceof Integer i && i >= min && i <= max) {
       return null;
     }
