@@ -68,6 +68,7 @@ public final class ConfigValidator {
     RULES.put("consumer.eventLog.enabled", ConfigValidator::bool);
     RULES.put("consumer.eventLog.addresses", v -> stringList(v, s -> s.isBlank() ? "addresses must not be empty" : null));
     RULES.put("consumer.eventLog.file", ConfigValidator::nonEmptyString);
+    ReliabilityRules.addTo(RULES);
   }
 
   private ConfigValidator() {

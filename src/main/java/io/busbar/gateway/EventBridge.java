@@ -35,13 +35,20 @@ final class EventBridge {
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
     NodeContext node = NodeContext.of(vertx);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, event));
+    BridgeSockets sockets = new BridgeSockets(vertx);
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, sockets, event));
   }
 
-  private static void count(NodeContext node, BridgeEvent event) {
+  private static void count(NodeContext node, BridgeSockets sockets, BridgeEvent event) {
     switch (event.type()) {
-      case SOCKET_CREATED -> node.socketsOpen.incrementAndGet();
-      case SOCKET_CLOSED -> node.socketsOpen.decrementAndGet();
+      case SOCKET_CREATED -> {
+        node.socketsOpen.incrementAndGet();
+        sockets.opened(event.socket());
+      }
+      case SOCKET_CLOSED -> {
+        node.socketsOpen.decrementAndGet();
+        sockets.closed(event.socket());
+      }
       case SEND, PUBLISH -> node.eventsIn.incrementAndGet();
       case RECEIVE -> node.eventsOut.incrementAndGet();
       default -> {

@@ -39,7 +39,12 @@ public class GatewayVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
+    DeliverApi deliver = new DeliverApi(vertx, inbound);
+    router.route("/api/*").handler(deliver::drainGuard);
     router.route("/api/*").handler(body);
+    router.post("/api/deliver/:address").handler(deliver::deliver);
+    router.get("/api/dlq/:address").handler(deliver::listDeadLetters);
+    router.post("/api/dlq/:address/redrive").handler(deliver::redrive);
     router.post("/api/publish/:address").handler(api::publish);
     router.post("/api/send/:address").handler(api::send);
     router.post("/api/request/:address").handler(api::request);
@@ -89,11 +94,11 @@ public class GatewayVerticle extends VerticleBase {
   private void ready(RoutingContext ctx) {
     NodeContext node = NodeContext.of(vertx);
     boolean cluster = node.clusterActive();
-    boolean ready = cluster && listening;
+    boolean ready = cluster && listening && !node.draining();
     // clusterSize lets an operator (and a load balancer's health page) see a node that is up but alone.
     json(ctx, ready ? 200 : 503, new JsonObject().put("status", ready ? "UP" : "DOWN").put("nodeId", node.nodeId)
       .put("clusterSize", node.clusterSize())
-      .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening)));
+      .put("checks", new JsonObject().put("cluster", cluster).put("gateway", listening).put("draining", node.draining())));
   }
 
   private void internalError(RoutingContext ctx) {
