@@ -38,7 +38,7 @@ public final class ReliableSender {
   private static final Logger LOG = LoggerFactory.getLogger(ReliableSender.class);
   public static final String HEADER_ATTEMPT = "busbar-attempt";
   private static final long PAUSE_MS = 100;
-  private static final int MAX_BUSY = 5;
+  private static final int MAX_BUSY = 10;
 
   /** How a delivery ended: acknowledged (status 200) or an error to answer. */
   public record Outcome(String id, int attempts, ApiError error) {
@@ -184,7 +184,7 @@ public final class ReliableSender {
           if (++busy >= MAX_BUSY) {
             finish(new ApiError(429, "consumer_busy", "the consumers of '" + address + "' cannot keep up; retry later"));
           } else {
-            later(PAUSE_MS / 2 * busy);
+            later(Math.min(500, PAUSE_MS / 2 * busy));
           }
         }
         case ReliableConsumer.IN_PROGRESS -> {
