@@ -44,7 +44,9 @@ class ReliableDeliveryTest {
     cluster.start(0, dir, conf -> conf.put("roles", new JsonArray().add("gateway"))
       .getJsonObject("reliability").put("maxRejections", 2));
     b = cluster.start(1, dir, conf -> conf.put("roles", new JsonArray().add("consumer")));
-    c = cluster.start(2, dir, conf -> conf.put("roles", new JsonArray().add("consumer")));
+    // C takes at most 2 events at a time, to show backpressure.
+    c = cluster.start(2, dir, conf -> conf.put("roles", new JsonArray().add("consumer"))
+      .getJsonObject("reliability").getJsonObject("consumer").put("maxInFlight", 2));
   }
 
   @AfterAll
@@ -135,6 +137,28 @@ class ReliableDeliveryTest {
     assertThat(new JsonObject(redriven.body()).getInteger("redriven")).isEqualTo(1);
     assertThat(RecordingConsumerVerticle.handled("dlq")).containsExactly(id);
     assertThat(new JsonObject(get("/api/dlq/" + address).body()).getInteger("count")).isZero();
+  }
+
+  @Test
+  void aConsumerThatCannotKeepUpIsAnswered429WithRetryAfter() throws Exception {
+    String address = "events.busy." + shortId();
+    deployRecorder(c, address, "busy", 3000);
+    untilNot503(() -> deliver(address, "warm-" + shortId(), "{}", "?timeout=20000"));
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      calls.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.httpPort(0) + "/api/deliver/" + address + "?timeout=20000"))
+        .timeout(Duration.ofSeconds(30)).header("content-type", "application/json").header("ce-id", "busy-" + i + "-" + shortId())
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    List<HttpResponse<String>> answers = new ArrayList<>();
+    for (var call : calls) {
+      answers.add(call.get());
+    }
+    List<HttpResponse<String>> busy = answers.stream().filter(r -> r.statusCode() == 429).toList();
+    assertThat(busy).as("some deliveries refused while the consumer is full").isNotEmpty();
+    assertThat(new JsonObject(busy.get(0).body()).getString("error")).isEqualTo("consumer_busy");
+    assertThat(busy.get(0).headers().firstValue("retry-after")).hasValue("1");
+    assertThat(answers).allSatisfy(r -> assertThat(r.statusCode()).isIn(200, 429));
   }
 
   @Test

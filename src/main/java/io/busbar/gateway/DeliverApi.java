@@ -54,6 +54,7 @@ final class DeliverApi {
   /** Before every /api route: a draining node takes no new work. */
   void drainGuard(RoutingContext ctx) {
     if (node.draining()) {
+      ctx.response().putHeader("connection", "close");
       retryLater(ctx, new ApiError(503, "draining", "this node is shutting down; retry on another node"));
     } else {
       ctx.next();
@@ -129,6 +130,10 @@ final class DeliverApi {
   }
 
   private void answer(RoutingContext ctx, ReliableSender.Outcome outcome) {
+    if (node.draining()) {
+      // The client should open its next connection to another node.
+      ctx.response().putHeader("connection", "close");
+    }
     if (outcome.acked()) {
       ctx.response().putHeader(io.busbar.Addresses.HEADER_ID, outcome.id());
       json(ctx, 200, new JsonObject().put("id", outcome.id()).put("attempts", outcome.attempts()));

@@ -39,6 +39,7 @@ public final class ReliableSender {
   public static final String HEADER_ATTEMPT = "busbar-attempt";
   private static final long PAUSE_MS = 100;
   private static final int MAX_BUSY = 10;
+  private static final String BUSY_PROBLEM = "consumers busy";
 
   /** How a delivery ended: acknowledged (status 200) or an error to answer. */
   public record Outcome(String id, int attempts, ApiError error) {
@@ -103,7 +104,8 @@ public final class ReliableSender {
     void start() {
       reliability.track(this);
       deadlineTimer = vertx.setTimer(Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000L), t ->
-        finish(new ApiError(504, "timeout", "event " + id + " to '" + address + "' was not acknowledged before the deadline ("
+        finish(busy > 0 && lastProblem.equals(BUSY_PROBLEM) ? busy()
+          : new ApiError(504, "timeout", "event " + id + " to '" + address + "' was not acknowledged before the deadline ("
           + lastProblem + "); retrying with the same ce-id is safe")));
       attempt();
     }
@@ -180,9 +182,9 @@ public final class ReliableSender {
           }
         }
         case ReliableConsumer.BUSY -> {
-          lastProblem = "consumers busy";
+          lastProblem = BUSY_PROBLEM;
           if (++busy >= MAX_BUSY) {
-            finish(new ApiError(429, "consumer_busy", "the consumers of '" + address + "' cannot keep up; retry later"));
+            finish(busy());
           } else {
             later(Math.min(500, PAUSE_MS / 2 * busy));
           }
@@ -200,6 +202,10 @@ public final class ReliableSender {
           later(PAUSE_MS);
         }
       }
+    }
+
+    ApiError busy() {
+      return new ApiError(429, "consumer_busy", "the consumers of '" + address + "' cannot keep up; retry later with the same ce-id");
     }
 
     void later(long ms) {

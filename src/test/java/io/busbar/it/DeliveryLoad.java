@@ -130,8 +130,9 @@ final class DeliveryLoad {
       String error = failure != null ? root.getClass().getSimpleName() + ": " + root.getMessage()
         : status == 200 ? null : new JsonObject(response.body()).getString("error");
       answers.add(new Answer(id, status, sent, now, error));
-      boolean retryable = status == -1 && (failure instanceof ConnectException || failure.getCause() instanceof ConnectException
-        || String.valueOf(failure).contains("Connect") || String.valueOf(failure).contains("closed") || failure instanceof java.io.IOException)
+      // A lost connection (node stopped, connection closed under the request) or a 503/429 with Retry-After:
+      // the same id is safe to send again, to the next gateway.
+      boolean retryable = status == -1 && root instanceof java.io.IOException
         || (status == 503 || status == 429) && response.headers().firstValue("retry-after").isPresent();
       if (retrying && retryable && now - firstSent < GIVE_UP_NANOS) {
         long delayMs = status == -1 ? 100 : 1000L * Long.parseLong(response.headers().firstValue("retry-after").get());

@@ -37,7 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReliabilityIT {
   static final int CI_COUNT = 2000;
   private static final int COUNT = Integer.getInteger("busbar.reliability.count", CI_COUNT);
-  private static final int RATE = Integer.getInteger("busbar.reliability.rate", 100);
+  private static final int RATE = Integer.getInteger("busbar.reliability.rate", 150);
   private static final Duration START = Duration.ofSeconds(90);
   /** Hazelcast drops a killed member as soon as its connections close; a hung one after max.no.heartbeat (5 s). */
   private static final long KILL_DETECTION_MS = 1000;
@@ -197,6 +197,7 @@ class ReliabilityIT {
     do {
       Thread.sleep(200);
       seqs = Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.endsWith("}"))
+        .filter(l -> "events.seq".equals(new io.vertx.core.json.JsonObject(l).getString("address")))
         .map(l -> new io.vertx.core.json.JsonObject(l).getJsonObject("body").getInteger("seq")).toList() : List.of();
     } while (seqs.size() < count && System.nanoTime() < deadline);
     assertThat(seqs).hasSize(count);
@@ -212,9 +213,13 @@ class ReliabilityIT {
     cluster = Ports.clusterName();
     basePort = Ports.freeRange(3);
     members = "127.0.0.1:" + basePort + ",127.0.0.1:" + (basePort + 1) + ",127.0.0.1:" + (basePort + 2);
+    // Started together (tcp-ip join finds the others as they come up) to keep the suite short.
     for (int i = 0; i < 3; i++) {
       httpPorts[i] = Ports.free();
-      start(i, "");
+      launch(i, "");
+    }
+    for (ForkedNode node : nodes) {
+      node.awaitReady(START);
     }
     // The last registration must reach node 0 before the load starts: warm up until node 0 delivers to every node's consumer.
     for (int i = 0; i < 30; i++) {
@@ -223,6 +228,11 @@ class ReliabilityIT {
   }
 
   private void start(int i, String suffix) throws Exception {
+    launch(i, suffix);
+    nodes[i].awaitReady(START);
+  }
+
+  private void launch(int i, String suffix) throws Exception {
     Path dir = work.resolve("node-" + i);
     Files.createDirectories(dir);
     Path conf = dir.resolve("conf.json");
@@ -236,7 +246,6 @@ class ReliabilityIT {
       ForkedNode.clusterEnv(cluster, basePort + i, httpPorts[i], members),
       "--roles", "gateway,consumer", "--conf", conf.toString());
     nodes[i] = node;
-    node.awaitReady(START);
   }
 
   private Path eventLog(int i, String unused) {
