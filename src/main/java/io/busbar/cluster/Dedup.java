@@ -41,8 +41,11 @@ public final class Dedup {
     String self = hazelcast.getCluster().getLocalMember().getUuid().toString();
     Set<String> members = hazelcast.getCluster().getMembers().stream()
       .map(Member::getUuid).map(Object::toString).collect(Collectors.toSet());
+    // The token makes a claim idempotent: Hazelcast re-runs an operation whose partition owner was lost
+    // mid-call, and the re-run must recognise the lease it took the first time.
+    String token = java.util.UUID.randomUUID().toString();
     return Future.fromCompletionStage(map().submitToKey(key(address, id),
-      new ClaimProcessor(self, System.currentTimeMillis(), leaseMs, members)), context);
+      new ClaimProcessor(self, token, System.currentTimeMillis(), leaseMs, members)), context);
   }
 
   /** Marks {@code id} as handled: from now on, retries are acknowledged without calling the handler. */
@@ -71,12 +74,14 @@ public final class Dedup {
   static final class ClaimProcessor implements EntryProcessor<String, String, Claim> {
     private static final long serialVersionUID = 1L;
     private final String owner;
+    private final String token;
     private final long now;
     private final long leaseMs;
     private final Set<String> members;
 
-    ClaimProcessor(String owner, long now, long leaseMs, Set<String> members) {
+    ClaimProcessor(String owner, String token, long now, long leaseMs, Set<String> members) {
       this.owner = owner;
+      this.token = token;
       this.now = now;
       this.leaseMs = leaseMs;
       this.members = members;
@@ -89,14 +94,18 @@ public final class Dedup {
         return Claim.DONE;
       }
       if (value != null) {
+        // "P <owner> <token> <lease end>"
         String[] lease = value.split(" ");
+        if (lease[2].equals(token)) {
+          return Claim.CLAIMED;
+        }
         boolean ownerAlive = members.contains(lease[1]);
-        boolean expired = Long.parseLong(lease[2]) < now;
+        boolean expired = Long.parseLong(lease[3]) < now;
         if (ownerAlive && !expired) {
           return Claim.IN_PROGRESS;
         }
       }
-      entry.setValue("P " + owner + " " + (now + leaseMs));
+      entry.setValue("P " + owner + " " + token + " " + (now + leaseMs));
       return Claim.CLAIMED;
     }
   }

@@ -66,6 +66,7 @@ public final class ReliableConsumer {
   private final MessageConsumer<Object> consumer;
   private final Promise<Void> idle = Promise.promise();
   private final Runnable removeDrainHook;
+  private final java.util.Set<String> inProgressHere = new java.util.HashSet<>();
   private int inFlight;
   private boolean stopping;
 
@@ -125,14 +126,23 @@ public final class ReliableConsumer {
       fail(msg, BUSY, "the consumer of '" + address + "' has " + inFlight + " events in progress");
       return;
     }
+    // Only acknowledged deliveries (a request with an id) are deduplicated; a publish reaches every consumer.
+    boolean dedup = id != null && msg.replyAddress() != null;
+    if (dedup && !inProgressHere.add(id)) {
+      // A retry of an event this node is still on (claiming or handling): no second claim, no second slot.
+      fail(msg, IN_PROGRESS, "event " + id + " is being handled");
+      return;
+    }
     Map<String, String> headers = new LinkedHashMap<>();
     msg.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
     Event event = new Event(id, address, msg.body(), headers);
     inFlight++;
-    // Only acknowledged deliveries (a request with an id) are deduplicated; a publish reaches every consumer.
-    Future<JsonObject> outcome = id == null || msg.replyAddress() == null ? handle(event).map(v -> ack(false)) : handleOnce(event);
+    Future<JsonObject> outcome = dedup ? handleOnce(event) : handle(event).map(v -> ack(false));
     outcome.onComplete(ar -> {
       inFlight--;
+      if (dedup) {
+        inProgressHere.remove(id);
+      }
       if (ar.succeeded()) {
         if (msg.replyAddress() != null) {
           msg.reply(ar.result(), new DeliveryOptions().addHeader(Addresses.HEADER_ID, id == null ? "" : id));

@@ -49,6 +49,8 @@ class ReliabilityIT {
   Path work;
 
   private final ForkedNode[] nodes = new ForkedNode[3];
+  /** Wall-clock time of the failure, to compare with the event logs' "time" field. */
+  private volatile long failureWallMillis;
   private final int[] httpPorts = new int[3];
   private String cluster;
   private int basePort;
@@ -72,10 +74,11 @@ class ReliabilityIT {
     AtomicLong failedAt = new AtomicLong();
     load.run(COUNT, RATE, 0.3, () -> {
       failedAt.set(System.nanoTime());
+      failureWallMillis = System.currentTimeMillis();
       nodes[2].close();
     }, Duration.ofSeconds(120));
     Figures f = figures("kill -9 of a consumer node at 30%", load, failedAt.get());
-    f.assertExactlyOnceForAcked();
+    f.assertExactlyOnceExceptTheDocumentedWindow(eventLog(2, ""), failureWallMillis);
     assertThat(f.errorStatuses).as("non-2xx answers").isSubsetOf(503, 504, 429);
     assertThat(f.lastErrorSentMs).as("errors stop within detection + 2 s (+ slack)").isLessThanOrEqualTo(KILL_DETECTION_MS + 2000 + SLACK_MS);
     assertThat(f.worstWaitBeyondFailureMs).as("in-flight deliveries wait at most ~1 s beyond the failure (+ slack)")
@@ -86,6 +89,7 @@ class ReliabilityIT {
   void sigtermOfAConsumerNodeLosesNothing() throws Exception {
     startCluster();
     DeliveryLoad load = new DeliveryLoad("term", List.of(httpPorts[0]), true);
+    BridgeSocket socket = BridgeSocket.connect(httpPorts[2]);
     AtomicLong failedAt = new AtomicLong();
     AtomicInteger exit = new AtomicInteger(-1);
     Thread stopper = new Thread(() -> {
@@ -102,6 +106,8 @@ class ReliabilityIT {
     stopper.join(60_000);
     Figures f = figures("SIGTERM of a consumer node at 30%", load, failedAt.get());
     assertThat(exit.get()).as("exit code after SIGTERM").isZero();
+    assertThat(socket.closeStatus).as("SockJS client closed with 1012 (service restart: reconnect elsewhere)").isEqualTo(1012);
+    socket.close();
     f.assertExactlyOnceForAcked();
     assertThat(f.acked).as("every delivery acknowledged (client honours Retry-After)").isEqualTo(f.sent);
   }
@@ -114,6 +120,7 @@ class ReliabilityIT {
     try {
       load.run(COUNT, RATE, 0.3, () -> {
         failedAt.set(System.nanoTime());
+        failureWallMillis = System.currentTimeMillis();
         signal("STOP", nodes[2]);
       }, Duration.ofSeconds(120));
     } finally {
@@ -121,7 +128,7 @@ class ReliabilityIT {
       nodes[2].close();
     }
     Figures f = figures("SIGSTOP of a consumer node at 30%", load, failedAt.get());
-    f.assertExactlyOnceForAcked();
+    f.assertExactlyOnceExceptTheDocumentedWindow(eventLog(2, ""), failureWallMillis);
     assertThat(f.errorStatuses).as("non-2xx answers").isSubsetOf(503, 504, 429);
     assertThat(f.lastErrorSentMs).as("errors stop within detection + 2 s (+ slack)").isLessThanOrEqualTo(HANG_DETECTION_MS + 2000 + SLACK_MS);
   }
@@ -167,10 +174,12 @@ class ReliabilityIT {
     AtomicLong failedAt = new AtomicLong();
     load.run(COUNT, RATE, 0.3, () -> {
       failedAt.set(System.nanoTime());
+      failureWallMillis = System.currentTimeMillis();
       nodes[0].close();
     }, Duration.ofSeconds(120));
     Figures f = figures("kill -9 of the requester (gateway) node at 30%, client retries on others", load, failedAt.get());
-    f.assertExactlyOnceForAcked();
+    // Node 0 is a consumer too, so the same window applies to what it was handling when killed.
+    f.assertExactlyOnceExceptTheDocumentedWindow(eventLog(0, ""), failureWallMillis);
     assertThat(f.acked).as("every delivery acknowledged").isEqualTo(f.sent);
   }
 
@@ -287,6 +296,7 @@ class ReliabilityIT {
     final int sent;
     final int acked;
     final int handled;
+    final Map<String, Integer> handledCounts;
     final Set<String> lost;
     final Set<String> duplicated;
     final long worstLatencyMs;
@@ -302,6 +312,7 @@ class ReliabilityIT {
         .map(DeliveryLoad.Result::id).collect(Collectors.toCollection(TreeSet::new));
       acked = ackedIds.size();
       handled = handledCounts.size();
+      this.handledCounts = handledCounts;
       lost = ackedIds.stream().filter(id -> !handledCounts.containsKey(id)).collect(Collectors.toCollection(TreeSet::new));
       duplicated = handledCounts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
         .collect(Collectors.toCollection(TreeSet::new));
@@ -317,6 +328,32 @@ class ReliabilityIT {
       worstWaitBeyondFailureMs = load.results.values().stream()
         .filter(r -> r.doneNanos() > failureNanos)
         .mapToLong(r -> (r.doneNanos() - Math.max(r.firstSentNanos(), failureNanos)) / 1_000_000L).max().orElse(0);
+    }
+
+    /**
+     * A node killed after its handler ran but before the id was marked done in the cluster (one map write)
+     * leaves an event that a survivor takes over and handles again: the window docs/reliability.md states.
+     * So a duplicate is accepted only if it is exactly that: one line in the failed node's log, written
+     * before the failure, and one line in a survivor's log. Anything else fails.
+     */
+    void assertExactlyOnceExceptTheDocumentedWindow(Path failedNodeLog, long failureWallMillis) throws Exception {
+      assertThat(lost).as("acknowledged but never handled").isEmpty();
+      Map<String, List<io.vertx.core.json.JsonObject>> onFailedNode = new java.util.HashMap<>();
+      for (String line : Files.exists(failedNodeLog) ? Files.readAllLines(failedNodeLog) : List.<String>of()) {
+        if (line.endsWith("}")) {
+          io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject(line);
+          if (duplicated.contains(json.getString("id"))) {
+            onFailedNode.computeIfAbsent(json.getString("id"), k -> new ArrayList<>()).add(json);
+          }
+        }
+      }
+      for (String id : duplicated) {
+        List<io.vertx.core.json.JsonObject> lines = onFailedNode.getOrDefault(id, List.of());
+        assertThat(handledCounts.get(id)).as("handlings of " + id).isEqualTo(2);
+        assertThat(lines).as(id + " handled twice: once on the failed node").hasSize(1);
+        assertThat(java.time.Instant.parse(lines.get(0).getString("time")).toEpochMilli())
+          .as(id + " handled on the failed node before it failed").isLessThanOrEqualTo(failureWallMillis);
+      }
     }
 
     void assertExactlyOnceForAcked() {
