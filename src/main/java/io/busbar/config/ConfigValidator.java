@@ -88,6 +88,7 @@ public final class ConfigValidator {
     if (timeout > max) {
       problems.add("gateway.requestTimeoutMs: " + timeout + " is above gateway.maxRequestTimeoutMs (" + max + ")");
     }
+    ReliabilityRules.crossCheck(config, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

@@ -32,6 +32,14 @@ final class ReliabilityRules {
     rules.put("reliability.drain.timeoutMs", v -> intIn(v, 0, 25_000));
   }
 
+  /** Checks between keys, once each key is known to be well-formed or missing. */
+  static void crossCheck(io.vertx.core.json.JsonObject config, java.util.List<String> problems) {
+    io.vertx.core.json.JsonObject r = config.getValue("reliability") instanceof io.vertx.core.json.JsonObject o ? o : new io.vertx.core.json.JsonObject();
+    if (r.getValue("deliverTimeoutMs") instanceof Integer t && r.getValue("maxDeliverTimeoutMs") instanceof Integer m && t > m) {
+      problems.add("reliability.deliverTimeoutMs: " + t + " is above reliability.maxDeliverTimeoutMs (" + m + ")");
+    }
+  }
+
   private static String intIn(Object v, int min, int max) {
     return v instanceof Integer i && i >= min && i <= max ? null : "must be a whole number from " + min + " to " + max;
   }
