@@ -36,7 +36,7 @@ public record ReliabilitySettings(
       r.getInteger("maxDeliverTimeoutMs", 60000),
       r.getInteger("maxRejections", 3),
       r.getInteger("noHandlersGraceMs", 500),
-      r.getInteger("failoverAttemptTimeoutMs", 500),
+      r.getInteger("failoverAttemptTimeoutMs", 300),
       r.getInteger("failoverWindowMs", 3000),
       r.getInteger("maxInFlight", 2000),
       r.getInteger("retryAfterSeconds", 1),

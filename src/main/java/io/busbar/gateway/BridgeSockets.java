@@ -1,5 +1,6 @@
 package io.busbar.gateway;
 
+import io.busbar.NodeContext;
 import io.busbar.cluster.Reliability;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,12 +19,19 @@ final class BridgeSockets {
   static final int SERVICE_RESTART = 1012;
   static final String REASON = "node draining, reconnect to another node";
   private final Set<SockJSSocket> open = ConcurrentHashMap.newKeySet();
+  private final NodeContext node;
 
   BridgeSockets(Vertx vertx) {
+    this.node = NodeContext.of(vertx);
     Reliability.of(vertx).onDrain(this::closeAll);
   }
 
   void opened(SockJSSocket socket) {
+    if (node.draining()) {
+      // Connected just as the drain began: send it elsewhere at once.
+      socket.close(SERVICE_RESTART, REASON);
+      return;
+    }
     open.add(socket);
   }
 
