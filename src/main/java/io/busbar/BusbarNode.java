@@ -1,6 +1,8 @@
 package io.busbar;
 
 import io.busbar.cluster.HazelcastConfigFactory;
+import io.busbar.cluster.Reliability;
+import io.busbar.cluster.ReliabilitySettings;
 import io.busbar.observe.LogFormat;
 import io.busbar.observe.Observability;
 import io.vertx.core.DeploymentOptions;
@@ -39,7 +41,8 @@ public final class BusbarNode {
   public static Future<BusbarNode> start(JsonObject config) {
     LogFormat.apply(config);
     JsonObject cluster = config.getJsonObject("cluster");
-    HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster);
+    ReliabilitySettings reliability = ReliabilitySettings.from(config.getJsonObject("reliability"));
+    HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster, reliability);
     HazelcastClusterManager clusterManager = new HazelcastClusterManager(settings.hazelcast());
     VertxOptions options = new VertxOptions().setEventBusOptions(settings.eventBus());
     // Metrics must be chosen when Vert.x is built; Observability also keeps the readiness settings.
@@ -60,6 +63,7 @@ public final class BusbarNode {
       context.register(vertx);
       LogFormat.nodeId(context.nodeId);
       observability.register(vertx, context::clusterSize);
+      Reliability.install(vertx, reliability, clusterManager.getHazelcastInstance());
       LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
         clusterManager.getNodes().size());
       vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
@@ -95,8 +99,16 @@ public final class BusbarNode {
     return context.nodeId;
   }
 
-  /** Undeploys everything and leaves the cluster. */
+  /** Undeploys everything and leaves the cluster, at once (no drain). */
   public Future<Void> close() {
     return vertx.close().onComplete(v -> observability.close());
+  }
+
+  /**
+   * Graceful stop: drains (readiness false, new HTTP work 503, in-flight deliveries finish, reliable
+   * consumers unregister, SockJS clients told to reconnect elsewhere; see {@link Drain}), then closes.
+   */
+  public Future<Void> drainAndClose() {
+    return Drain.run(vertx).eventually(vertx::close);
   }
 }

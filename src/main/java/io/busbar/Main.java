@@ -104,10 +104,10 @@ public final class Main {
           return;
         }
         once.countDown();
-        log.info("SIG{} received: undeploying and leaving the cluster", name);
+        log.info("SIG{} received: draining, undeploying and leaving the cluster", name);
         int code = 0;
         try {
-          node.close().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          node.drainAndClose().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
           log.info("stopped");
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
           log.error("did not stop cleanly within {} s", STOP_TIMEOUT_SECONDS, e);

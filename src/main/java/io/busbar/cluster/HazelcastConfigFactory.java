@@ -4,6 +4,7 @@ import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.TcpIpConfig;
 import io.busbar.config.ConfigException;
@@ -33,13 +34,20 @@ public final class HazelcastConfigFactory {
 
   /** Resolves {@code cluster.host} once (it may be a host name) and derives both settings from it. */
   public static ClusterSettings create(JsonObject cluster) {
+    return create(cluster, ReliabilitySettings.from(null));
+  }
+
+  /** Same, with the maps of reliable delivery (deduplication, dead letters) set up from {@code reliability}. */
+  public static ClusterSettings create(JsonObject cluster, ReliabilitySettings reliability) {
     String host = resolve(cluster.getString("host"));
     String publicHost = publicHost(host, cluster.getString("publicHost", ""));
     EventBusOptions eventBus = new EventBusOptions()
       .setHost(host)
       .setPort(cluster.getInteger("eventBusPort"))
       .setClusterPublicHost(publicHost);
-    return new ClusterSettings(hazelcastConfig(cluster, host, publicHost), eventBus);
+    Config config = hazelcastConfig(cluster, host, publicHost);
+    reliabilityMaps(config, reliability);
+    return new ClusterSettings(config, eventBus);
   }
 
   private static Config hazelcastConfig(JsonObject cluster, String host, String publicHost) {
@@ -69,6 +77,18 @@ public final class HazelcastConfigFactory {
     TcpIpConfig tcp = join.getTcpIpConfig().setEnabled(true);
     tcp.setMembers(cluster.getJsonArray("members").stream().map(String.class::cast).toList());
     return config;
+  }
+
+  /**
+   * Deduplication entries expire after {@code reliability.dedup.ttlSeconds}; both maps keep
+   * {@code reliability.backupCount} synchronous backups so that losing one member loses none of them.
+   */
+  private static void reliabilityMaps(Config config, ReliabilitySettings reliability) {
+    config.addMapConfig(new MapConfig(Dedup.MAP)
+      .setBackupCount(reliability.backupCount())
+      .setTimeToLiveSeconds(reliability.dedupTtlSeconds()));
+    config.addMapConfig(new MapConfig(DeadLetters.MAP_PREFIX + "*")
+      .setBackupCount(reliability.backupCount()));
   }
 
   /**

@@ -81,6 +81,7 @@ public final class ConfigValidator {
     RULES.put("consumer.webhook.enabled", ConfigValidator::bool);
     RULES.put("consumer.webhook.claimTtlSeconds", v -> intIn(v, 1, 7 * 24 * 3600));
     RULES.put("consumer.webhook.endpoints", WebhookEndpoints::check);
+    ReliabilityRules.addTo(RULES);
   }
 
   private ConfigValidator() {
@@ -104,6 +105,7 @@ public final class ConfigValidator {
     if (Boolean.TRUE.equals(webhook.getValue("enabled")) && webhook.getValue("endpoints") instanceof JsonArray e && e.isEmpty()) {
       problems.add("consumer.webhook.endpoints: must list at least one endpoint when consumer.webhook.enabled is true");
     }
+    ReliabilityRules.crossCheck(config, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

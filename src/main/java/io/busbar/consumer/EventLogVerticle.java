@@ -1,11 +1,9 @@
 package io.busbar.consumer;
 
-import io.busbar.Addresses;
+import io.busbar.producer.ReliableSender;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.json.JsonObject;
@@ -19,14 +17,16 @@ import java.util.List;
 
 /**
  * Appends every event of {@code addresses} to {@code file} as one NDJSON line
- * ({@code id, address, headers, body, time}). Consumes those addresses (as a publish subscriber, so
- * with several nodes logging each node writes its own copy). Start-up fails if the file cannot be
- * opened; a failed write is logged with the event id and the consumer keeps going.
+ * ({@code id, address, headers, body, time}). Consumes those addresses through
+ * {@link ReliableConsumer}: an event delivered with {@code POST /api/deliver} is logged once in the
+ * whole cluster, by whichever logging node claims it first, however often it is retried; a published
+ * event is logged by every logging node, as before. A delivery is acknowledged once its line is written;
+ * a failed write rejects it (the sender retries). Start-up fails if the file cannot be opened.
  */
 public class EventLogVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EventLogVerticle.class);
 
-  private final List<MessageConsumer<Object>> consumers = new ArrayList<>();
+  private final List<ReliableConsumer> consumers = new ArrayList<>();
   private AsyncFile file;
 
   @Override
@@ -39,7 +39,7 @@ public class EventLogVerticle extends VerticleBase {
         file = opened;
         List<Future<Void>> registered = new ArrayList<>();
         for (Object address : config().getJsonArray("addresses")) {
-          MessageConsumer<Object> consumer = vertx.eventBus().consumer((String) address, this::append);
+          ReliableConsumer consumer = ReliableConsumer.register(vertx, (String) address, this::append);
           consumers.add(consumer);
           registered.add(consumer.completion());
         }
@@ -55,17 +55,17 @@ public class EventLogVerticle extends VerticleBase {
     return Future.all(done).compose(v -> file == null ? Future.succeededFuture() : file.close());
   }
 
-  private void append(Message<Object> msg) {
+  private Future<Void> append(ReliableConsumer.Event event) {
     JsonObject headers = new JsonObject();
-    msg.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
-    String id = msg.headers().get(Addresses.HEADER_ID);
+    event.headers().forEach(headers::put);
+    headers.remove(ReliableSender.HEADER_ATTEMPT);
     JsonObject line = new JsonObject()
-      .put("id", id)
-      .put("address", msg.address())
+      .put("id", event.id())
+      .put("address", event.address())
       .put("headers", headers)
-      .put("body", msg.body())
+      .put("body", event.body())
       .put("time", Instant.now().toString());
-    file.write(Buffer.buffer(line.encode()).appendString("\n"))
-      .onFailure(e -> LOG.error("event {} on {} not logged: {}", id, msg.address(), e.getMessage()));
+    return file.write(Buffer.buffer(line.encode()).appendString("\n"))
+      .onFailure(e -> LOG.error("event {} on {} not logged: {}", event.id(), event.address(), e.getMessage()));
   }
 }

@@ -37,13 +37,20 @@ final class EventBridge {
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
     NodeContext node = NodeContext.of(vertx);
     BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx), inbound, outbound);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, metrics, event));
+    BridgeSockets sockets = new BridgeSockets(vertx);
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, metrics, sockets, event));
   }
 
-  private static void count(NodeContext node, BridgeMetrics metrics, BridgeEvent event) {
+  private static void count(NodeContext node, BridgeMetrics metrics, BridgeSockets sockets, BridgeEvent event) {
     switch (event.type()) {
-      case SOCKET_CREATED -> node.socketsOpen.incrementAndGet();
-      case SOCKET_CLOSED -> node.socketsOpen.decrementAndGet();
+      case SOCKET_CREATED -> {
+        node.socketsOpen.incrementAndGet();
+        sockets.opened(event.socket());
+      }
+      case SOCKET_CLOSED -> {
+        node.socketsOpen.decrementAndGet();
+        sockets.closed(event.socket());
+      }
       case SEND, PUBLISH -> node.eventsIn.incrementAndGet();
       case RECEIVE -> node.eventsOut.incrementAndGet();
       default -> {

@@ -38,7 +38,12 @@ public class GatewayVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     ObservedRoutes.mount(router, vertx, conf, () -> listening);
+    DeliverApi deliver = new DeliverApi(vertx, inbound);
+    router.route("/api/*").handler(deliver::drainGuard);
     router.route("/api/*").handler(body);
+    router.post("/api/deliver/:address").handler(deliver::deliver);
+    router.get("/api/dlq/:address").handler(deliver::listDeadLetters);
+    router.post("/api/dlq/:address/redrive").handler(deliver::redrive);
     router.post("/api/publish/:address").handler(api::publish);
     router.post("/api/send/:address").handler(api::send);
     router.post("/api/request/:address").handler(api::request);

@@ -22,6 +22,8 @@ import java.util.function.Predicate;
 final class BridgeSocket implements AutoCloseable {
   private final WebSocket socket;
   private final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
+  /** The close status the server sent, once it closed the socket; -1 before. */
+  volatile int closeStatus = -1;
 
   private BridgeSocket(int httpPort) throws Exception {
     socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -58,6 +60,12 @@ final class BridgeSocket implements AutoCloseable {
   private final class Listener implements WebSocket.Listener {
     private final StringBuilder text = new StringBuilder();
     private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closeStatus = statusCode;
+      return null;
+    }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {

@@ -1,0 +1,196 @@
+package io.busbar.gateway;
+
+import io.busbar.ApiError;
+import io.busbar.NodeContext;
+import io.busbar.cluster.DeadLetters;
+import io.busbar.cluster.ReliabilitySettings;
+import io.busbar.producer.ReliableSender;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Acknowledged delivery over HTTP and the dead letters behind it:
+ * {@code POST /api/deliver/{address}} answers {@code 200 {"id","attempts"}} once a
+ * {@link io.busbar.consumer.ReliableConsumer} acknowledged the event (see {@link ReliableSender} for
+ * the retries), {@code GET /api/dlq/{address}} lists its dead letters and
+ * {@code POST /api/dlq/{address}/redrive} delivers them again. While the node drains, or has too many
+ * deliveries in flight, new work is answered 503 with {@code Retry-After}.
+ */
+final class DeliverApi {
+  private final Vertx vertx;
+  private final NodeContext node;
+  private final Permissions inbound;
+  private final ReliableSender sender;
+  private final ReliabilitySettings settings;
+
+  DeliverApi(Vertx vertx, Permissions inbound) {
+    this.vertx = vertx;
+    this.node = NodeContext.of(vertx);
+    this.inbound = inbound;
+    this.sender = new ReliableSender(vertx);
+    this.settings = sender.settings();
+  }
+
+  /** Whether the caller may deliver to, list and re-drive {@code address}: the one place to change for another permission model. */
+  private boolean authorized(RoutingContext ctx, String address) {
+    if (inbound.allows(address)) {
+      return true;
+    }
+    HttpApi.fail(ctx, new ApiError(403, "address_not_permitted",
+      "address '" + HttpApi.abbreviate(address) + "' is not permitted by gateway.inbound"));
+    return false;
+  }
+
+  /** Before every /api route: a draining node takes no new work. */
+  void drainGuard(RoutingContext ctx) {
+    if (node.draining()) {
+      ctx.response().putHeader("connection", "close");
+      retryLater(ctx, new ApiError(503, "draining", "this node is shutting down; retry on another node"));
+    } else {
+      ctx.next();
+    }
+  }
+
+  void deliver(RoutingContext ctx) {
+    String address = ctx.pathParam("address");
+    Long timeout = timeout(ctx);
+    if (timeout == null || !authorized(ctx, address)) {
+      return;
+    }
+    if (sender.inFlight() >= settings.maxInFlight()) {
+      retryLater(ctx, new ApiError(503, "overloaded", "this node has " + settings.maxInFlight() + " deliveries in flight; retry later"));
+      return;
+    }
+    IncomingEvent event = read(ctx);
+    if (event == null) {
+      return;
+    }
+    node.eventsIn.incrementAndGet();
+    sender.deliver(address, event.body(), event.headers(), timeout).onSuccess(outcome -> answer(ctx, outcome));
+  }
+
+  void listDeadLetters(RoutingContext ctx) {
+    String address = ctx.pathParam("address");
+    if (!authorized(ctx, address)) {
+      return;
+    }
+    DeadLetters.list(vertx, address, limit(ctx))
+      .onSuccess(list -> json(ctx, 200, new JsonObject().put("address", address).put("count", list.size()).put("deadLetters", list)))
+      .onFailure(e -> HttpApi.fail(ctx, new ApiError(503, "cluster_unavailable", "the dead letters could not be read")));
+  }
+
+  /** Delivers every dead letter of the address again (or only {@code ?id=}); an acknowledged one is removed. */
+  void redrive(RoutingContext ctx) {
+    String address = ctx.pathParam("address");
+    if (!authorized(ctx, address)) {
+      return;
+    }
+    String only = ctx.queryParams().get("id");
+    DeadLetters.list(vertx, address, limit(ctx)).compose(letters -> {
+      List<Future<JsonObject>> results = new ArrayList<>();
+      for (Object o : letters) {
+        JsonObject letter = (JsonObject) o;
+        if (only == null || only.equals(letter.getString("id"))) {
+          results.add(redriveOne(address, letter));
+        }
+      }
+      return Future.all(results).map(all -> {
+        JsonArray list = new JsonArray(all.list());
+        long acked = list.stream().filter(r -> ((JsonObject) r).getInteger("status") == 200).count();
+        return new JsonObject().put("address", address).put("redriven", acked)
+          .put("failed", list.size() - acked).put("results", list);
+      });
+    }).onSuccess(body -> json(ctx, 200, body))
+      .onFailure(e -> HttpApi.fail(ctx, new ApiError(503, "cluster_unavailable", "the dead letters could not be read")));
+  }
+
+  private Future<JsonObject> redriveOne(String address, JsonObject letter) {
+    Map<String, String> headers = new HashMap<>();
+    letter.getJsonObject("headers", new JsonObject()).forEach(e -> headers.put(e.getKey(), String.valueOf(e.getValue())));
+    headers.put(io.busbar.Addresses.HEADER_ID, letter.getString("id"));
+    return sender.deliver(address, letter.getValue("body"), headers, settings.deliverTimeoutMs()).compose(outcome -> {
+      JsonObject r = new JsonObject().put("id", outcome.id()).put("attempts", outcome.attempts())
+        .put("status", outcome.acked() ? 200 : outcome.error().status());
+      if (!outcome.acked()) {
+        r.put("error", outcome.error().code());
+        return Future.succeededFuture(r);
+      }
+      return DeadLetters.remove(vertx, address, outcome.id()).map(r).otherwise(r);
+    });
+  }
+
+  private void answer(RoutingContext ctx, ReliableSender.Outcome outcome) {
+    if (node.draining()) {
+      // The client should open its next connection to another node.
+      ctx.response().putHeader("connection", "close");
+    }
+    if (outcome.acked()) {
+      ctx.response().putHeader(io.busbar.Addresses.HEADER_ID, outcome.id());
+      json(ctx, 200, new JsonObject().put("id", outcome.id()).put("attempts", outcome.attempts()));
+      return;
+    }
+    ApiError error = outcome.error();
+    JsonObject body = error.toJson().put("id", outcome.id()).put("attempts", outcome.attempts());
+    if (error.status() == 429 || error.status() == 503) {
+      ctx.response().putHeader("Retry-After", String.valueOf(settings.retryAfterSeconds()));
+    }
+    json(ctx, error.status(), body);
+  }
+
+  private void retryLater(RoutingContext ctx, ApiError error) {
+    ctx.response().putHeader("Retry-After", String.valueOf(settings.retryAfterSeconds()));
+    HttpApi.fail(ctx, error);
+  }
+
+  private IncomingEvent read(RoutingContext ctx) {
+    Map<String, String> headers = new HashMap<>();
+    ctx.request().headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+    try {
+      return IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
+        () -> UUID.randomUUID().toString());
+    } catch (IncomingEvent.Rejected rejected) {
+      HttpApi.fail(ctx, rejected.error);
+      return null;
+    }
+  }
+
+  private Long timeout(RoutingContext ctx) {
+    String text = ctx.queryParams().get("timeout");
+    if (text == null) {
+      return settings.deliverTimeoutMs();
+    }
+    try {
+      long ms = Long.parseLong(text);
+      if (ms >= 1 && ms <= settings.maxDeliverTimeoutMs()) {
+        return ms;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    HttpApi.fail(ctx, new ApiError(400, "invalid_timeout",
+      "timeout must be a whole number of milliseconds from 1 to " + settings.maxDeliverTimeoutMs()));
+    return null;
+  }
+
+  private static int limit(RoutingContext ctx) {
+    try {
+      return Math.max(1, Math.min(10_000, Integer.parseInt(ctx.queryParams().get("limit"))));
+    } catch (NumberFormatException e) {
+      return 1000;
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+}
