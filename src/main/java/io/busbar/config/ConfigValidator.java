@@ -53,6 +53,32 @@ public final class ConfigValidator {
       ? null : "must be a path such as /eventbus (no trailing slash)");
     RULES.put("gateway.sockjs.replyTimeoutMs", v -> intIn(v, 1, 600_000));
     RULES.put("gateway.sockjs.pingTimeoutMs", v -> intIn(v, 1_000, 600_000));
+    RULES.put("gateway.auth", ConfigValidator::object);
+    RULES.put("gateway.auth.enabled", ConfigValidator::bool);
+    RULES.put("gateway.auth.hs256Secrets", v -> stringList(v, s -> s.length() < 32 ? "an HS256 secret must be at least 32 characters" : null));
+    RULES.put("gateway.auth.publicKeys", SecurityRules::publicKeys);
+    RULES.put("gateway.auth.jwksFile", ConfigValidator::string);
+    RULES.put("gateway.auth.issuer", ConfigValidator::string);
+    RULES.put("gateway.auth.audience", v -> stringList(v, s -> s.isBlank() ? "audiences must not be empty" : null));
+    RULES.put("gateway.auth.clockSkewSeconds", v -> intIn(v, 0, 600));
+    RULES.put("gateway.auth.rolesClaim", ConfigValidator::nonEmptyString);
+    RULES.put("gateway.auth.tokenQueryParam", ConfigValidator::nonEmptyString);
+    RULES.put("gateway.auth.headerPrefix", v -> matches(v, SecurityRules.HEADER_PREFIX, "a lower-case header prefix such as busbar-"));
+    RULES.put("gateway.auth.rules", SecurityRules::rules);
+    RULES.put("gateway.limits", ConfigValidator::object);
+    RULES.put("gateway.limits.maxAddressLength", v -> intIn(v, 16, 65_536));
+    RULES.put("gateway.limits.maxMessageBytes", v -> intIn(v, 256, 64 * 1024 * 1024));
+    RULES.put("gateway.limits.oversizeFramesBeforeClose", v -> intIn(v, 1, 1000));
+    RULES.put("gateway.limits.maxConnectionsPerNode", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.maxConnectionsPerIp", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.maxSubscriptionsPerSocket", v -> intIn(v, 1, 1_000_000));
+    RULES.put("gateway.limits.messagesPerSecondPerConnection", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.messagesPerSecondPerToken", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.outboundQueueBytes", v -> intIn(v, 1024, 1024 * 1024 * 1024));
+    RULES.put("gateway.limits.slowClientGraceMs", v -> intIn(v, 100, 600_000));
+    RULES.put("gateway.cors", ConfigValidator::object);
+    RULES.put("gateway.cors.allowedOrigins", v -> stringList(v, SecurityRules::origin));
+    RULES.put("gateway.cors.allowCredentials", ConfigValidator::bool);
     RULES.put("producer", ConfigValidator::object);
     RULES.put("producer.heartbeat", ConfigValidator::object);
     RULES.put("producer.heartbeat.enabled", ConfigValidator::bool);
@@ -87,6 +113,7 @@ public final class ConfigValidator {
     if (timeout > max) {
       problems.add("gateway.requestTimeoutMs: " + timeout + " is above gateway.maxRequestTimeoutMs (" + max + ")");
     }
+    SecurityRules.crossCheck(config, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -141,27 +168,27 @@ public final class ConfigValidator {
     return s.length() > 80 ? s.substring(0, 77) + "..." : s;
   }
 
-  private static String object(Object v) {
+  static String object(Object v) {
     return v instanceof JsonObject ? null : "must be an object";
   }
 
-  private static String bool(Object v) {
+  static String bool(Object v) {
     return v instanceof Boolean ? null : "must be true or false";
   }
 
-  private static String string(Object v) {
+  static String string(Object v) {
     return v instanceof String ? null : "must be a string";
   }
 
-  private static String nonEmptyString(Object v) {
+  static String nonEmptyString(Object v) {
     return v instanceof String s && !s.isBlank() ? null : "must be a non-empty string";
   }
 
-  private static String matches(Object v, Pattern p, String what) {
+  static String matches(Object v, Pattern p, String what) {
     return v instanceof String s && p.matcher(s).matches() ? null : "must be " + what;
   }
 
-  private static String intIn(Object v, int min, int max) {
+  static String intIn(Object v, int min, int max) {
     if (v instanceof Integer i && i >= min && i <= max) {
       return null;
     }
@@ -179,7 +206,7 @@ public final class ConfigValidator {
     return null;
   }
 
-  private static String stringList(Object v, Function<String, String> each) {
+  static String stringList(Object v, Function<String, String> each) {
     if (!(v instanceof JsonArray list)) {
       return "must be a list of strings";
     }

@@ -1,52 +1,48 @@
 package io.busbar.gateway;
 
-import io.busbar.NodeContext;
+import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.SecureBridge;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 
+import java.util.List;
+
 /**
  * The SockJS event-bus bridge: browser and Node.js clients ({@code @vertx/eventbus-bridge-client.js})
- * send and publish to addresses {@code gateway.inbound} permits and subscribe to addresses
- * {@code gateway.outbound} permits; anything else is answered {@code access_denied} by Vert.x.
- * It keeps the node's socket and event counters up to date.
+ * send, publish and subscribe within what {@link io.busbar.gateway.security.AccessPolicy} grants them.
+ * The Vert.x bridge is told to permit everything because {@link SecureBridge}, its event hook, decides
+ * every socket, frame and delivery (and keeps the node's socket and event counters).
  */
 final class EventBridge {
   private final Vertx vertx;
   private final JsonObject conf;
-  private final Permissions inbound;
-  private final Permissions outbound;
+  private final SecureBridge gate;
 
-  EventBridge(Vertx vertx, JsonObject sockjs, Permissions inbound, Permissions outbound) {
+  EventBridge(Vertx vertx, JsonObject sockjs, GatewaySecurity security) {
     this.vertx = vertx;
     this.conf = sockjs;
-    this.inbound = inbound;
-    this.outbound = outbound;
+    this.gate = new SecureBridge(vertx, security, sockjs.getInteger("replyTimeoutMs"));
   }
 
   Router router() {
+    PermittedOptions any = new PermittedOptions();
     SockJSBridgeOptions options = new SockJSBridgeOptions()
-      .setInboundPermitteds(inbound.bridgeOptions())
-      .setOutboundPermitteds(outbound.bridgeOptions())
+      .setInboundPermitteds(List.of(any))
+      .setOutboundPermitteds(List.of(any))
+      // The gate checks address length and subscriptions itself; these only bound the bridge's own state.
+      .setMaxAddressLength(Integer.MAX_VALUE)
+      .setMaxHandlersPerSocket(Integer.MAX_VALUE)
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
-    NodeContext node = NodeContext.of(vertx);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, event));
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, gate);
   }
 
-  private static void count(NodeContext node, BridgeEvent event) {
-    switch (event.type()) {
-      case SOCKET_CREATED -> node.socketsOpen.incrementAndGet();
-      case SOCKET_CLOSED -> node.socketsOpen.decrementAndGet();
-      case SEND, PUBLISH -> node.eventsIn.incrementAndGet();
-      case RECEIVE -> node.eventsOut.incrementAndGet();
-      default -> {
-      }
-    }
-    event.complete(true);
+  SecureBridge gate() {
+    return gate;
   }
 }

@@ -2,6 +2,8 @@ package io.busbar.gateway;
 
 import io.busbar.ApiError;
 import io.busbar.NodeContext;
+import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.SecureBridge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -25,31 +27,46 @@ public class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private HttpServer server;
+  private SecureBridge gate;
+  private long sweeper;
   private volatile boolean listening;
 
   @Override
   public Future<?> start() {
     JsonObject conf = config();
-    Permissions inbound = new Permissions(conf.getJsonArray("inbound"));
-    Permissions outbound = new Permissions(conf.getJsonArray("outbound"));
-    HttpApi api = new HttpApi(vertx, conf, inbound);
+    // Key files are read here: off the event loop.
+    return vertx.executeBlocking(() -> new GatewaySecurity(vertx, conf, HttpApi::fail)).compose(security -> listen(conf, security));
+  }
+
+  private Future<HttpServer> listen(JsonObject conf, GatewaySecurity security) {
+    HttpApi api = new HttpApi(vertx, conf, security);
     // false: never write uploads to ./file-uploads; the limit answers 413 before the body is buffered.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(conf.getInteger("bodyLimit"));
 
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
+    // Origin first (synchronous, nothing is read yet), then the bounded body, then the token (asynchronous).
+    router.route("/api/*").handler(security::origins);
     router.route("/api/*").handler(body);
+    router.route("/api/*").handler(security::authenticate);
     router.post("/api/publish/:address").handler(api::publish);
     router.post("/api/send/:address").handler(api::send);
     router.post("/api/request/:address").handler(api::request);
     String sockjsPath = conf.getJsonObject("sockjs").getString("path");
+    EventBridge bridge = new EventBridge(vertx, conf.getJsonObject("sockjs"), security);
+    // Every SockJS transport (not only WebSocket) is checked against gateway.cors.allowedOrigins first.
+    router.route(sockjsPath + "/*").handler(security::sockJsOrigins);
     // SockJS XHR transports send with POST and need the body read first; only POST, because a WebSocket
     // upgrade (a GET) must reach SockJS unread, else the handshake fails with "Request has already been read".
     router.route(HttpMethod.POST, sockjsPath + "/*").handler(body);
-    router.route(sockjsPath + "/*").subRouter(new EventBridge(vertx, conf.getJsonObject("sockjs"), inbound, outbound).router());
+    router.route(sockjsPath + "/*").subRouter(bridge.router());
+    gate = bridge.gate();
+    gate.start();
+    sweeper = vertx.setPeriodic(30_000, id -> security.sweep());
 
     router.errorHandler(400, ctx -> HttpApi.fail(ctx, new ApiError(400, "bad_request", "the request is malformed")));
+    router.errorHandler(403, ctx -> HttpApi.fail(ctx, new ApiError(403, "forbidden", "the request is not allowed")));
     router.errorHandler(404, ctx -> HttpApi.fail(ctx, new ApiError(404, "not_found",
       "no route for " + ctx.request().method() + " " + HttpApi.abbreviate(ctx.request().path()))));
     router.errorHandler(405, ctx -> HttpApi.fail(ctx, new ApiError(405, "method_not_allowed",
@@ -72,6 +89,10 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     listening = false;
+    if (gate != null) {
+      gate.stop();
+      vertx.cancelTimer(sweeper);
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 
