@@ -4,6 +4,7 @@ import io.busbar.ApiError;
 import io.busbar.NodeContext;
 import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.SecureBridge;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -48,7 +49,8 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/ready").handler(this::ready);
     // Origin first (synchronous, nothing is read yet), then the bounded body, then the token (asynchronous).
     router.route("/api/*").handler(security::origins);
-    router.route("/api/*").handler(body);
+    // POST only: a body handler on a GET or HEAD with a multipart content type fails with a 500.
+    router.route(HttpMethod.POST, "/api/*").handler(body);
     router.route("/api/*").handler(security::authenticate);
     router.post("/api/publish/:address").handler(api::publish);
     router.post("/api/send/:address").handler(api::send);
@@ -118,7 +120,13 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private void internalError(RoutingContext ctx) {
-    LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+    if (ctx.failure() instanceof WebSocketHandshakeException) {
+      // A client's broken upgrade (say an unknown Sec-WebSocket-Version) is its mistake, not ours.
+      HttpApi.fail(ctx, new ApiError(400, "bad_websocket_handshake", "the WebSocket upgrade request is malformed"));
+      return;
+    }
+    LOG.error("{} {} failed", ctx.request().method(), HttpApi.abbreviate(ctx.request().path()), ctx.failure());
+    ctx.put(GatewaySecurity.INTERNAL, true);
     HttpApi.fail(ctx, ApiError.internal());
   }
 

@@ -153,7 +153,7 @@ final class HttpApi {
       return;
     }
     if (error.status() >= 500) {
-      LOG.warn("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), error.status(), error.code());
+      LOG.warn("{} {} -> {} {}", ctx.request().method(), abbreviate(ctx.request().path()), error.status(), error.code());
     }
     ctx.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
       .end(error.toJson().encode());

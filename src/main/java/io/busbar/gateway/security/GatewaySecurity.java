@@ -97,14 +97,27 @@ public final class GatewaySecurity {
     ctx.next();
   }
 
-  /** Plain-route guard for a SockJS transport request: a foreign origin gets 403 before SockJS sees it. */
+  /**
+   * Plain-route guard for a SockJS transport request: a foreign origin gets 403 before SockJS sees it.
+   * The SockJS protocol answers a client's broken input ("Payload expected.", "Broken JSON encoding.",
+   * a bad callback) with a 500; those become 400, because the client is at fault. A real failure of the
+   * node is marked with {@link #INTERNAL} and stays 500.
+   */
   public void sockJsOrigins(RoutingContext ctx) {
     if (!origins.permits(ctx.request())) {
       responder.fail(ctx, new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins"));
       return;
     }
+    ctx.addHeadersEndHandler(v -> {
+      if (ctx.response().getStatusCode() == 500 && ctx.get(INTERNAL) == null) {
+        ctx.response().setStatusCode(400);
+      }
+    });
     ctx.next();
   }
+
+  /** Set on a routing context whose 500 is the node's own failure. */
+  public static final String INTERNAL = "busbar.internalError";
 
   /**
    * Route handler: verifies an {@code Authorization: Bearer} token (401 {@code invalid_token} if it is
