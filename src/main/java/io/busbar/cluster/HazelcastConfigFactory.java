@@ -39,7 +39,7 @@ public final class HazelcastConfigFactory {
       .setHost(host)
       .setPort(cluster.getInteger("eventBusPort"))
       .setClusterPublicHost(publicHost);
-    return new ClusterSettings(hazelcastConfig(cluster, host, publicHost), eventBus);
+    return new ClusterSettings(hazelcastConfig(cluster, host, publicHost), EventBusTls.apply(eventBus, cluster.getJsonObject("tls")));
   }
 
   private static Config hazelcastConfig(JsonObject cluster, String host, String publicHost) {

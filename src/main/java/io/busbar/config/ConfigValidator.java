@@ -40,6 +40,11 @@ public final class ConfigValidator {
     });
     RULES.put("cluster.eventBusPort", v -> intIn(v, 0, 65535));
     RULES.put("cluster.hazelcastConfig", ConfigValidator::string);
+    RULES.put("cluster.tls", ConfigValidator::object);
+    RULES.put("cluster.tls.enabled", ConfigValidator::bool);
+    RULES.put("cluster.tls.certPath", ConfigValidator::string);
+    RULES.put("cluster.tls.keyPath", ConfigValidator::string);
+    RULES.put("cluster.tls.trustPath", ConfigValidator::string);
     RULES.put("gateway", ConfigValidator::object);
     RULES.put("gateway.host", ConfigValidator::nonEmptyString);
     RULES.put("gateway.port", v -> intIn(v, 0, 65535));

@@ -79,6 +79,16 @@ final class SecurityRules {
 
   /** Checks that need several keys at once. */
   static void crossCheck(JsonObject config, List<String> problems) {
+    JsonObject tls = config.getJsonObject("cluster", new JsonObject()).getValue("tls") instanceof JsonObject t ? t : null;
+    if (tls != null && Boolean.TRUE.equals(tls.getValue("enabled"))) {
+      for (String key : new String[] {"certPath", "keyPath", "trustPath"}) {
+        if (!(tls.getValue(key) instanceof String path) || path.isBlank()) {
+          problems.add("cluster.tls." + key + ": must name a PEM file when cluster.tls.enabled is true");
+        } else if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(path))) {
+          problems.add("cluster.tls." + key + ": cannot read '" + path + "'");
+        }
+      }
+    }
     JsonObject auth = config.getJsonObject("gateway", new JsonObject()).getValue("auth") instanceof JsonObject a ? a : null;
     if (auth == null || !Boolean.TRUE.equals(auth.getValue("enabled"))) {
       return;
