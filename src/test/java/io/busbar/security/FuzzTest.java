@@ -155,7 +155,8 @@ class FuzzTest {
           count("HTTP " + shown + " got " + ar.result().statusCode() + " " + ar.result().bodyAsString());
         }
       }).andThen(ar -> count(ar.succeeded() ? String.valueOf(ar.result().statusCode())
-        : ar.cause() instanceof java.util.concurrent.TimeoutException || String.valueOf(ar.cause()).contains("imeout") ? "client-timeout" : "client-error")));
+        : ar.cause() instanceof java.util.concurrent.TimeoutException || String.valueOf(ar.cause()).contains("imeout") ? "client-timeout"
+        : "client-error " + ar.cause().getClass().getSimpleName())));
       if (batch.size() == 64) {
         Wait.await(Future.join(batch).otherwiseEmpty());
         batch.clear();
