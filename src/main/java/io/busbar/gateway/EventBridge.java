@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * The SockJS event-bus bridge: browser and Node.js clients ({@code @vertx/eventbus-bridge-client.js})
  * send, publish and subscribe within what {@link io.busbar.gateway.security.AccessPolicy} grants them.
- * The Vert.x bridge is told to permit everything because {@link SecureBridge}, its event hook, decides
- * every socket, frame and delivery (and keeps the node's socket and event counters).
+ * The Vert.x bridge is told to permit every address (but the one {@link SecureBridge} uses to have it
+ * refuse a frame) because {@link SecureBridge}, its event hook, decides every socket, frame and delivery
+ * (and keeps the node's socket and event counters).
  */
 final class EventBridge {
   private final Vertx vertx;
@@ -30,7 +31,7 @@ final class EventBridge {
   }
 
   Router router() {
-    PermittedOptions any = new PermittedOptions();
+    PermittedOptions any = new PermittedOptions().setAddressRegex(SecureBridge.BRIDGE_PERMITS);
     SockJSBridgeOptions options = new SockJSBridgeOptions()
       .setInboundPermitteds(List.of(any))
       .setOutboundPermitteds(List.of(any))

@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>Receive: written by this class, through a bounded outbound queue; a socket that stays over
  *   {@code outboundQueueBytes} for {@code slowClientGraceMs} is closed with 4008 {@code slow_client}.</li>
  * </ul>
- * Every refusal is an {@code {"type":"err","body":code,"message":...}} frame (the Vert.x bridge then
- * adds its generic {@code rejected}); a refused address is {@code access_denied}.
+ * A refused address is answered by the Vert.x bridge itself, exactly as upstream:
+ * {@code {"type":"err","body":"access_denied"}}. Every other refusal is an
+ * {@code {"type":"err","body":code,"message":...}} frame, followed by the bridge's generic {@code rejected}.
  */
 public final class SecureBridge implements Handler<BridgeEvent> {
   private static final Logger LOG = LoggerFactory.getLogger(SecureBridge.class);
@@ -44,6 +45,12 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   public static final int CLOSE_TOO_MANY_CONNECTIONS = 4429;
   public static final int CLOSE_TOO_LARGE = 4413;
   public static final int CLOSE_SLOW_CLIENT = 4008;
+  /**
+   * The address a refused frame is rewritten to: the bridge's own permissions ({@link #BRIDGE_PERMITS})
+   * match every address without a NUL character, which this one is and no permitted address can be.
+   */
+  static final String DENIED = "\0";
+  public static final String BRIDGE_PERMITS = "[^\\x00]*";
 
   private final Vertx vertx;
   private final GatewaySecurity security;
@@ -259,8 +266,13 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     if (d.allowed()) {
       return true;
     }
-    String code = d == Decision.FORBIDDEN || d == Decision.UNAUTHENTICATED ? "access_denied" : d.code;
-    refuse(event, code, d.toApiError(action, GatewaySecurity.abbreviate(address), security.policy.maxAddressLength()).message());
+    if (d == Decision.FORBIDDEN || d == Decision.UNAUTHENTICATED) {
+      // Let the Vert.x bridge refuse it itself: exactly its own {"type":"err","body":"access_denied"}, nothing more.
+      event.getRawMessage().put("address", DENIED);
+      event.complete(true);
+      return false;
+    }
+    refuse(event, d.code, d.toApiError(action, GatewaySecurity.abbreviate(address), security.policy.maxAddressLength()).message());
     return false;
   }
 
