@@ -186,9 +186,12 @@ class SecurityTest {
     BridgeClient stale = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("alice", 2))));
     BridgeClient fresh = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("alice", 2))));
     long opened = System.nanoTime();
-    // A fresh token for the same subject in a frame header, well before expiry.
-    fresh.send(new JsonObject().put("type", "register").put("address", "events.refresh")
+    // A fresh token for the same subject in a frame header, well before expiry, sent to busbar.token.
+    fresh.send(new JsonObject().put("type", "send").put("address", "busbar.token").put("replyAddress", "t1")
       .put("headers", new JsonObject().put("authorization", "Bearer " + Jwts.hs256(Jwts.claims("alice", 300)))));
+    JsonObject status = fresh.await("the token status", rec("t1")).getJsonObject("body");
+    assertThat(status.getString("sub")).isEqualTo("alice");
+    assertThat(status.getLong("expiresAt")).isGreaterThan(System.currentTimeMillis() + 200_000);
 
     stale.awaitClosed("the socket with the expiring token closes", Duration.ofSeconds(15));
     double closedAfter = (System.nanoTime() - opened) / 1e9;
@@ -202,7 +205,10 @@ class SecurityTest {
     fresh.await("echo after refresh", rec("r2"));
     System.out.println("expiring token: socket closed " + closedAfter + " s after connect (token lifetime 2 s)");
 
-    // A fresh token naming someone else closes the socket.
+    assertThat(fresh.find(f -> "err".equals(f.getString("type")))).isEmpty();
+    // A fresh token in any frame's headers works too; one naming someone else closes the socket.
+    fresh.send(new JsonObject().put("type", "register").put("address", "events.refresh")
+      .put("headers", new JsonObject().put("authorization", "Bearer " + Jwts.hs256(Jwts.claims("alice", 400)))));
     fresh.send(new JsonObject().put("type", "publish").put("address", "events.x").put("body", 1)
       .put("headers", new JsonObject().put("authorization", "Bearer " + Jwts.hs256(Jwts.claims("bob", 300)))));
     fresh.awaitClosed("subject change closes", Wait.DEFAULT);

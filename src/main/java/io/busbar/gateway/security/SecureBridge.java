@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>Socket created: connection limits per node and per client IP, then the token of the
  *   {@code gateway.auth.tokenQueryParam} query parameter (bad → {@code err invalid_token}, closed with
  *   4401). A socket whose token expires is closed (4401 {@code token_expired}) unless the client sent a
- *   fresh token in an {@code authorization: Bearer ...} frame header first.</li>
+ *   fresh token in an {@code authorization: Bearer ...} frame header first (of any frame, or of a send
+ *   to {@link #TOKEN_ADDRESS}, which replies with the socket's subject and expiry).</li>
  *   <li>Send, publish, register: size, rate, subscription count, then {@link AccessPolicy#check}.
  *   A send to a reply address is allowed only if this very socket received a message with that reply
  *   address (and only once). Reserved headers are replaced by the trusted identity headers.</li>
@@ -50,6 +51,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
    * match every address without a NUL character, which this one is and no permitted address can be.
    */
   static final String DENIED = "\0";
+  /** Send here with an {@code authorization} header to refresh a socket's token without other traffic. */
+  public static final String TOKEN_ADDRESS = "busbar.token";
   public static final String BRIDGE_PERMITS = "[^\\x00]*";
 
   private final Vertx vertx;
@@ -182,6 +185,10 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         refuse(event, "invalid_reply_address", "replyAddress must be a string");
         return;
       }
+      if (TOKEN_ADDRESS.equals(address)) {
+        tokenStatus(event, s, frame, (String) reply);
+        return;
+      }
       Long replyExpiry = address == null ? null : s.replies.get(address);
       if (event.type() == BridgeEventType.SEND && replyExpiry != null) {
         // A reply to a message this socket received: allowed once, whatever the rules say.
@@ -274,6 +281,22 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     }
     refuse(event, d.code, d.toApiError(action, GatewaySecurity.abbreviate(address), security.policy.maxAddressLength()).message());
     return false;
+  }
+
+  /**
+   * A send to {@link #TOKEN_ADDRESS} (after its {@code authorization} header, if any, was applied) is
+   * answered by the gate itself with the socket's identity, and goes nowhere: the bridge is handed a
+   * fire-and-forget send to an address nothing consumes, because it has no silent way to drop a frame.
+   */
+  private void tokenStatus(BridgeEvent event, Session s, JsonObject frame, String reply) {
+    if (reply != null && reply.length() <= 36) {
+      JsonObject body = new JsonObject().put("sub", s.identity.subject()).put("expiresAt", s.identity.expiresAtMillis());
+      event.socket().write(new JsonObject().put("type", "rec").put("address", reply).put("body", body).toBuffer());
+    }
+    frame.put("address", TOKEN_ADDRESS + ".void").remove("replyAddress");
+    frame.remove("headers");
+    frame.putNull("body");
+    event.complete(true);
   }
 
   /** Applies a fresh token from the frame's {@code authorization} header, if any, then continues. */
