@@ -47,7 +47,7 @@ public final class HazelcastConfigFactory {
       .setClusterPublicHost(publicHost);
     Config config = hazelcastConfig(cluster, host, publicHost);
     reliabilityMaps(config, reliability);
-    return new ClusterSettings(config, eventBus);
+    return new ClusterSettings(config, EventBusTls.apply(eventBus, cluster.getJsonObject("tls")));
   }
 
   private static Config hazelcastConfig(JsonObject cluster, String host, String publicHost) {

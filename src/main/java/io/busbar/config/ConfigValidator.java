@@ -41,6 +41,11 @@ public final class ConfigValidator {
     RULES.put("cluster.eventBusPort", v -> intIn(v, 0, 65535));
     RULES.put("cluster.hazelcastConfig", ConfigValidator::string);
     RULES.put("cluster.minMembers", v -> intIn(v, 1, 1000));
+    RULES.put("cluster.tls", ConfigValidator::object);
+    RULES.put("cluster.tls.enabled", ConfigValidator::bool);
+    RULES.put("cluster.tls.certPath", ConfigValidator::string);
+    RULES.put("cluster.tls.keyPath", ConfigValidator::string);
+    RULES.put("cluster.tls.trustPath", ConfigValidator::string);
     RULES.put("gateway", ConfigValidator::object);
     RULES.put("gateway.host", ConfigValidator::nonEmptyString);
     RULES.put("gateway.port", v -> intIn(v, 0, 65535));
@@ -62,6 +67,32 @@ public final class ConfigValidator {
     RULES.put("logging", ConfigValidator::object);
     RULES.put("logging.format", v -> v instanceof String s && (s.equals("text") || s.equals("json")) ? null : "must be \"text\" or \"json\"");
     RULES.put("logging.requests", ConfigValidator::bool);
+    RULES.put("gateway.auth", ConfigValidator::object);
+    RULES.put("gateway.auth.enabled", ConfigValidator::bool);
+    RULES.put("gateway.auth.hs256Secrets", v -> stringList(v, s -> s.length() < 32 ? "an HS256 secret must be at least 32 characters" : null));
+    RULES.put("gateway.auth.publicKeys", SecurityRules::publicKeys);
+    RULES.put("gateway.auth.jwksFile", ConfigValidator::string);
+    RULES.put("gateway.auth.issuer", ConfigValidator::string);
+    RULES.put("gateway.auth.audience", v -> stringList(v, s -> s.isBlank() ? "audiences must not be empty" : null));
+    RULES.put("gateway.auth.clockSkewSeconds", v -> intIn(v, 0, 600));
+    RULES.put("gateway.auth.rolesClaim", ConfigValidator::nonEmptyString);
+    RULES.put("gateway.auth.tokenQueryParam", ConfigValidator::nonEmptyString);
+    RULES.put("gateway.auth.headerPrefix", v -> matches(v, SecurityRules.HEADER_PREFIX, "a lower-case header prefix such as busbar-"));
+    RULES.put("gateway.auth.rules", SecurityRules::rules);
+    RULES.put("gateway.limits", ConfigValidator::object);
+    RULES.put("gateway.limits.maxAddressLength", v -> intIn(v, 16, 65_536));
+    RULES.put("gateway.limits.maxMessageBytes", v -> intIn(v, 256, 64 * 1024 * 1024));
+    RULES.put("gateway.limits.oversizeFramesBeforeClose", v -> intIn(v, 1, 1000));
+    RULES.put("gateway.limits.maxConnectionsPerNode", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.maxConnectionsPerIp", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.maxSubscriptionsPerSocket", v -> intIn(v, 1, 1_000_000));
+    RULES.put("gateway.limits.messagesPerSecondPerConnection", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.messagesPerSecondPerToken", v -> intIn(v, 1, 10_000_000));
+    RULES.put("gateway.limits.outboundQueueBytes", v -> intIn(v, 1024, 1024 * 1024 * 1024));
+    RULES.put("gateway.limits.slowClientGraceMs", v -> intIn(v, 100, 600_000));
+    RULES.put("gateway.cors", ConfigValidator::object);
+    RULES.put("gateway.cors.allowedOrigins", v -> stringList(v, SecurityRules::origin));
+    RULES.put("gateway.cors.allowCredentials", ConfigValidator::bool);
     RULES.put("producer", ConfigValidator::object);
     RULES.put("producer.heartbeat", ConfigValidator::object);
     RULES.put("producer.heartbeat.enabled", ConfigValidator::bool);
@@ -106,6 +137,7 @@ public final class ConfigValidator {
       problems.add("consumer.webhook.endpoints: must list at least one endpoint when consumer.webhook.enabled is true");
     }
     ReliabilityRules.crossCheck(config, problems);
+    SecurityRules.crossCheck(config, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -160,23 +192,23 @@ public final class ConfigValidator {
     return s.length() > 80 ? s.substring(0, 77) + "..." : s;
   }
 
-  private static String object(Object v) {
+  static String object(Object v) {
     return v instanceof JsonObject ? null : "must be an object";
   }
 
-  private static String bool(Object v) {
+  static String bool(Object v) {
     return v instanceof Boolean ? null : "must be true or false";
   }
 
-  private static String string(Object v) {
+  static String string(Object v) {
     return v instanceof String ? null : "must be a string";
   }
 
-  private static String nonEmptyString(Object v) {
+  static String nonEmptyString(Object v) {
     return v instanceof String s && !s.isBlank() ? null : "must be a non-empty string";
   }
 
-  private static String matches(Object v, Pattern p, String what) {
+  static String matches(Object v, Pattern p, String what) {
     return v instanceof String s && p.matcher(s).matches() ? null : "must be " + what;
   }
 
@@ -198,7 +230,7 @@ public final class ConfigValidator {
     return null;
   }
 
-  private static String stringList(Object v, Function<String, String> each) {
+  static String stringList(Object v, Function<String, String> each) {
     if (!(v instanceof JsonArray list)) {
       return "must be a list of strings";
     }

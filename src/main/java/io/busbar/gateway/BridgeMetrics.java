@@ -3,44 +3,43 @@ package io.busbar.gateway;
 import io.busbar.observe.Observability;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns SockJS bridge events into Busbar's meters: open sockets by transport, messages in and out by
- * address, and denials. Vert.x checks permissions after this hook and answers a refused address with
- * {@code access_denied} without telling the hook, so the same {@link Permissions} decide here what it
- * will refuse. Reply addresses ({@code __vertx.reply.*}) are let through by Vert.x, never counted as denied.
+ * address, and denials. It runs after {@link io.busbar.gateway.security.SecureBridge} has decided a
+ * frame, so a denial is counted exactly when the gate refused. Deliveries to clients are counted as
+ * the gate takes them (it writes them itself, through the socket's bounded queue).
  */
 final class BridgeMetrics {
-  private static final String REPLY_PREFIX = "__vertx.reply.";
-
   private final Observability observability;
-  private final Permissions inbound;
-  private final Permissions outbound;
+  /** Sockets counted as open, so that a socket the gate refused is never counted as closed. */
+  private final Set<SockJSSocket> open = ConcurrentHashMap.newKeySet();
 
-  BridgeMetrics(Observability observability, Permissions inbound, Permissions outbound) {
+  BridgeMetrics(Observability observability) {
     this.observability = observability;
-    this.inbound = inbound;
-    this.outbound = outbound;
   }
 
-  void record(BridgeEvent event) {
+  void record(BridgeEvent event, boolean allowed) {
     switch (event.type()) {
-      case SOCKET_CREATED -> observability.socketOpened(transport(event.socket().uri()));
-      case SOCKET_CLOSED -> observability.socketClosed(transport(event.socket().uri()));
+      case SOCKET_CREATED -> {
+        if (allowed && open.add(event.socket())) {
+          observability.socketOpened(transport(event.socket().uri()));
+        }
+      }
       case SEND, PUBLISH -> {
         String address = address(event);
-        if (address == null) {
-          return;
-        }
-        if (inbound.allows(address) || address.startsWith(REPLY_PREFIX)) {
+        if (allowed && address != null) {
           observability.bridgeMessage("in", address);
-        } else {
+        } else if (!allowed) {
           observability.denied("sockjs_inbound");
         }
       }
       case REGISTER -> {
-        String address = address(event);
-        if (address != null && !outbound.allows(address)) {
+        if (!allowed) {
           observability.denied("sockjs_outbound");
         }
       }
@@ -52,6 +51,12 @@ final class BridgeMetrics {
       }
       default -> {
       }
+    }
+  }
+
+  void closed(SockJSSocket socket) {
+    if (open.remove(socket)) {
+      observability.socketClosed(transport(socket.uri()));
     }
   }
 

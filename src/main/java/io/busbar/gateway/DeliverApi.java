@@ -4,6 +4,8 @@ import io.busbar.ApiError;
 import io.busbar.NodeContext;
 import io.busbar.cluster.DeadLetters;
 import io.busbar.cluster.ReliabilitySettings;
+import io.busbar.gateway.security.Action;
+import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.producer.ReliableSender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,26 +31,30 @@ import java.util.UUID;
 final class DeliverApi {
   private final Vertx vertx;
   private final NodeContext node;
-  private final Permissions inbound;
+  private final GatewaySecurity security;
   private final ReliableSender sender;
   private final ReliabilitySettings settings;
 
-  DeliverApi(Vertx vertx, Permissions inbound) {
+  DeliverApi(Vertx vertx, GatewaySecurity security) {
     this.vertx = vertx;
     this.node = NodeContext.of(vertx);
-    this.inbound = inbound;
+    this.security = security;
     this.sender = new ReliableSender(vertx);
     this.settings = sender.settings();
   }
 
-  /** Whether the caller may deliver to, list and re-drive {@code address}: the one place to change for another permission model. */
+  /** Whether the caller may deliver to {@code address} (decided as a send); if not, the error is answered. */
   private boolean authorized(RoutingContext ctx, String address) {
-    if (inbound.allows(address)) {
-      return true;
-    }
-    HttpApi.fail(ctx, new ApiError(403, "address_not_permitted",
-      "address '" + HttpApi.abbreviate(address) + "' is not permitted by gateway.inbound"));
-    return false;
+    return security.authorize(ctx, Action.DELIVER, address);
+  }
+
+  /**
+   * Dead letters hold other callers' events, so with authentication on, listing and re-driving them
+   * takes an explicit {@code admin} grant. With it off there are no callers to tell apart, and whoever
+   * may deliver to the address may see and re-drive what failed there.
+   */
+  private boolean mayManageDeadLetters(RoutingContext ctx, String address) {
+    return security.authorize(ctx, security.authEnabled() ? Action.ADMIN : Action.DELIVER, address);
   }
 
   /** Before every /api route: a draining node takes no new work. */
@@ -81,7 +87,7 @@ final class DeliverApi {
 
   void listDeadLetters(RoutingContext ctx) {
     String address = ctx.pathParam("address");
-    if (!authorized(ctx, address)) {
+    if (!mayManageDeadLetters(ctx, address)) {
       return;
     }
     DeadLetters.list(vertx, address, limit(ctx))
@@ -92,7 +98,7 @@ final class DeliverApi {
   /** Delivers every dead letter of the address again (or only {@code ?id=}); an acknowledged one is removed. */
   void redrive(RoutingContext ctx) {
     String address = ctx.pathParam("address");
-    if (!authorized(ctx, address)) {
+    if (!mayManageDeadLetters(ctx, address)) {
       return;
     }
     String only = ctx.queryParams().get("id");
@@ -154,10 +160,16 @@ final class DeliverApi {
 
   private IncomingEvent read(RoutingContext ctx) {
     Map<String, String> headers = new HashMap<>();
-    ctx.request().headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+    ctx.request().headers().forEach(h -> {
+      if (!security.headers.reserved(h.getKey())) {
+        headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+      }
+    });
     try {
-      return IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
+      IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
         () -> UUID.randomUUID().toString());
+      security.trust(event.headers(), ctx);
+      return event;
     } catch (IncomingEvent.Rejected rejected) {
       HttpApi.fail(ctx, rejected.error);
       return null;

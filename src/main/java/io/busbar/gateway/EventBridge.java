@@ -1,62 +1,72 @@
 package io.busbar.gateway;
 
-import io.busbar.NodeContext;
+import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.SecureBridge;
 import io.busbar.observe.Observability;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 
+import java.util.List;
+
 /**
  * The SockJS event-bus bridge: browser and Node.js clients ({@code @vertx/eventbus-bridge-client.js})
- * send and publish to addresses {@code gateway.inbound} permits and subscribe to addresses
- * {@code gateway.outbound} permits; anything else is answered {@code access_denied} by Vert.x.
- * It keeps the node's socket and event counters up to date.
+ * send, publish and subscribe within what {@link io.busbar.gateway.security.AccessPolicy} grants them.
+ * The Vert.x bridge is told to permit every address (but the one {@link SecureBridge} uses to have it
+ * refuse a frame) because {@link SecureBridge}, its event hook, decides every socket, frame and delivery
+ * (and keeps the node's socket and event counters). Its decisions then feed the metrics
+ * ({@link BridgeMetrics}) and the sockets a graceful drain closes ({@link BridgeSockets}).
  */
 final class EventBridge {
   private final Vertx vertx;
   private final JsonObject conf;
-  private final Permissions inbound;
-  private final Permissions outbound;
+  private final SecureBridge gate;
 
-  EventBridge(Vertx vertx, JsonObject sockjs, Permissions inbound, Permissions outbound) {
+  EventBridge(Vertx vertx, JsonObject sockjs, GatewaySecurity security) {
     this.vertx = vertx;
     this.conf = sockjs;
-    this.inbound = inbound;
-    this.outbound = outbound;
+    this.gate = new SecureBridge(vertx, security, sockjs.getInteger("replyTimeoutMs"));
   }
 
   Router router() {
+    PermittedOptions any = new PermittedOptions().setAddressRegex(SecureBridge.BRIDGE_PERMITS);
     SockJSBridgeOptions options = new SockJSBridgeOptions()
-      .setInboundPermitteds(inbound.bridgeOptions())
-      .setOutboundPermitteds(outbound.bridgeOptions())
+      .setInboundPermitteds(List.of(any))
+      .setOutboundPermitteds(List.of(any))
+      // The gate checks address length and subscriptions itself; these only bound the bridge's own state.
+      .setMaxAddressLength(Integer.MAX_VALUE)
+      .setMaxHandlersPerSocket(Integer.MAX_VALUE)
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
-    NodeContext node = NodeContext.of(vertx);
-    BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx), inbound, outbound);
+    BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx));
     BridgeSockets sockets = new BridgeSockets(vertx);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> count(node, metrics, sockets, event));
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> {
+      if (event.type() == BridgeEventType.SOCKET_CLOSED) {
+        // Vert.x does not wait for the hook on a close, and the gate does not complete it.
+        sockets.closed(event.socket());
+        metrics.closed(event.socket());
+        gate.handle(event);
+        return;
+      }
+      gate.handle(event);
+      event.future().onSuccess(allowed -> afterGate(event, allowed, metrics, sockets));
+    });
   }
 
-  private static void count(NodeContext node, BridgeMetrics metrics, BridgeSockets sockets, BridgeEvent event) {
-    switch (event.type()) {
-      case SOCKET_CREATED -> {
-        node.socketsOpen.incrementAndGet();
-        sockets.opened(event.socket());
-      }
-      case SOCKET_CLOSED -> {
-        node.socketsOpen.decrementAndGet();
-        sockets.closed(event.socket());
-      }
-      case SEND, PUBLISH -> node.eventsIn.incrementAndGet();
-      case RECEIVE -> node.eventsOut.incrementAndGet();
-      default -> {
-      }
+  private static void afterGate(BridgeEvent event, boolean allowed, BridgeMetrics metrics, BridgeSockets sockets) {
+    if (allowed && event.type() == BridgeEventType.SOCKET_CREATED) {
+      sockets.opened(event.socket());
     }
-    metrics.record(event);
-    event.complete(true);
+    metrics.record(event, allowed);
+  }
+
+  SecureBridge gate() {
+    return gate;
   }
 }

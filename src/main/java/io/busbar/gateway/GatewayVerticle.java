@@ -1,6 +1,9 @@
 package io.busbar.gateway;
 
 import io.busbar.ApiError;
+import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.SecureBridge;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -14,33 +17,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi}), the SockJS event-bus
- * bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), and {@code /health}, {@code /ready},
- * {@code /metrics} and the console (see {@link ObservedRoutes}).
- * It publishes and sends to whatever {@code gateway.inbound} permits and forwards to SockJS clients
- * what {@code gateway.outbound} permits. Start-up fails if the port cannot be bound; every request
- * error is answered as JSON {@code {"error","message"}}.
+ * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi} and, for acknowledged
+ * delivery and dead letters, {@link DeliverApi}), the SockJS event-bus bridge at
+ * {@code gateway.sockjs.path} (see {@link EventBridge}), and {@code /health}, {@code /ready},
+ * {@code /metrics} and the console (see {@link ObservedRoutes}). Every caller is checked by
+ * {@link GatewaySecurity}: it publishes, sends and subscribes to what its grants allow. Start-up fails
+ * if a key file cannot be read or the port cannot be bound; every request error is answered as JSON
+ * {@code {"error","message"}}.
  */
 public class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
 
   private HttpServer server;
+  private SecureBridge gate;
+  private long sweeper;
   private volatile boolean listening;
 
   @Override
   public Future<?> start() {
     JsonObject conf = config();
-    Permissions inbound = new Permissions(conf.getJsonArray("inbound"));
-    Permissions outbound = new Permissions(conf.getJsonArray("outbound"));
-    HttpApi api = new HttpApi(vertx, conf, inbound);
+    // Key files are read here: off the event loop.
+    return vertx.executeBlocking(() -> new GatewaySecurity(vertx, conf, HttpApi::fail)).compose(security -> listen(conf, security));
+  }
+
+  private Future<HttpServer> listen(JsonObject conf, GatewaySecurity security) {
+    HttpApi api = new HttpApi(vertx, conf, security);
     // false: never write uploads to ./file-uploads; the limit answers 413 before the body is buffered.
     BodyHandler body = BodyHandler.create(false).setBodyLimit(conf.getInteger("bodyLimit"));
 
     Router router = Router.router(vertx);
     ObservedRoutes.mount(router, vertx, conf, () -> listening);
-    DeliverApi deliver = new DeliverApi(vertx, inbound);
+    DeliverApi deliver = new DeliverApi(vertx, security);
+    // A draining node takes no new work, whoever asks.
     router.route("/api/*").handler(deliver::drainGuard);
-    router.route("/api/*").handler(body);
+    // Origin first (synchronous, nothing is read yet), then the bounded body, then the token (asynchronous).
+    router.route("/api/*").handler(security::origins);
+    // POST only: a body handler on a GET or HEAD with a multipart content type fails with a 500.
+    router.route(HttpMethod.POST, "/api/*").handler(body);
+    router.route("/api/*").handler(security::authenticate);
     router.post("/api/deliver/:address").handler(deliver::deliver);
     router.get("/api/dlq/:address").handler(deliver::listDeadLetters);
     router.post("/api/dlq/:address/redrive").handler(deliver::redrive);
@@ -48,12 +62,19 @@ public class GatewayVerticle extends VerticleBase {
     router.post("/api/send/:address").handler(api::send);
     router.post("/api/request/:address").handler(api::request);
     String sockjsPath = conf.getJsonObject("sockjs").getString("path");
+    EventBridge bridge = new EventBridge(vertx, conf.getJsonObject("sockjs"), security);
+    // Every SockJS transport (not only WebSocket) is checked against gateway.cors.allowedOrigins first.
+    router.route(sockjsPath + "/*").handler(security::sockJsOrigins);
     // SockJS XHR transports send with POST and need the body read first; only POST, because a WebSocket
     // upgrade (a GET) must reach SockJS unread, else the handshake fails with "Request has already been read".
     router.route(HttpMethod.POST, sockjsPath + "/*").handler(body);
-    router.route(sockjsPath + "/*").subRouter(new EventBridge(vertx, conf.getJsonObject("sockjs"), inbound, outbound).router());
+    router.route(sockjsPath + "/*").subRouter(bridge.router());
+    gate = bridge.gate();
+    gate.start();
+    sweeper = vertx.setPeriodic(30_000, id -> security.sweep());
 
     router.errorHandler(400, ctx -> HttpApi.fail(ctx, new ApiError(400, "bad_request", "the request is malformed")));
+    router.errorHandler(403, ctx -> HttpApi.fail(ctx, new ApiError(403, "forbidden", "the request is not allowed")));
     router.errorHandler(404, ctx -> HttpApi.fail(ctx, new ApiError(404, "not_found",
       "no route for " + ctx.request().method() + " " + HttpApi.abbreviate(ctx.request().path()))));
     router.errorHandler(405, ctx -> HttpApi.fail(ctx, new ApiError(405, "method_not_allowed",
@@ -76,6 +97,10 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     listening = false;
+    if (gate != null) {
+      gate.stop();
+      vertx.cancelTimer(sweeper);
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 
@@ -85,7 +110,13 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private void internalError(RoutingContext ctx) {
-    LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+    if (ctx.failure() instanceof WebSocketHandshakeException) {
+      // A client's broken upgrade (say an unknown Sec-WebSocket-Version) is its mistake, not ours.
+      HttpApi.fail(ctx, new ApiError(400, "bad_websocket_handshake", "the WebSocket upgrade request is malformed"));
+      return;
+    }
+    LOG.error("{} {} failed", ctx.request().method(), HttpApi.abbreviate(ctx.request().path()), ctx.failure());
+    ctx.put(GatewaySecurity.INTERNAL, true);
     HttpApi.fail(ctx, ApiError.internal());
   }
 }

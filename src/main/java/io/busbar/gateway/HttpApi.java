@@ -3,6 +3,8 @@ package io.busbar.gateway;
 import io.busbar.Addresses;
 import io.busbar.ApiError;
 import io.busbar.NodeContext;
+import io.busbar.gateway.security.Action;
+import io.busbar.gateway.security.GatewaySecurity;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -33,20 +35,20 @@ final class HttpApi {
 
   private final EventBus eventBus;
   private final NodeContext node;
-  private final Permissions inbound;
+  private final GatewaySecurity security;
   private final long defaultTimeoutMs;
   private final long maxTimeoutMs;
 
-  HttpApi(Vertx vertx, JsonObject gateway, Permissions inbound) {
+  HttpApi(Vertx vertx, JsonObject gateway, GatewaySecurity security) {
     this.eventBus = vertx.eventBus();
     this.node = NodeContext.of(vertx);
-    this.inbound = inbound;
+    this.security = security;
     this.defaultTimeoutMs = gateway.getInteger("requestTimeoutMs");
     this.maxTimeoutMs = gateway.getInteger("maxRequestTimeoutMs");
   }
 
   void publish(RoutingContext ctx) {
-    IncomingEvent event = accept(ctx);
+    IncomingEvent event = accept(ctx, Action.PUBLISH);
     if (event != null) {
       eventBus.publish(ctx.pathParam("address"), event.body(), options(event));
       accepted(ctx, event);
@@ -54,7 +56,7 @@ final class HttpApi {
   }
 
   void send(RoutingContext ctx) {
-    IncomingEvent event = accept(ctx);
+    IncomingEvent event = accept(ctx, Action.SEND);
     if (event != null) {
       eventBus.send(ctx.pathParam("address"), event.body(), options(event));
       accepted(ctx, event);
@@ -63,7 +65,7 @@ final class HttpApi {
 
   void request(RoutingContext ctx) {
     Long timeout = timeout(ctx);
-    IncomingEvent event = timeout == null ? null : accept(ctx);
+    IncomingEvent event = timeout == null ? null : accept(ctx, Action.REQUEST);
     if (event == null) {
       return;
     }
@@ -73,19 +75,25 @@ final class HttpApi {
       .onFailure(failure -> fail(ctx, ApiError.fromEventBus(failure, address)));
   }
 
-  /** Checks permission and reads the event; on a problem answers it and returns null. */
-  private IncomingEvent accept(RoutingContext ctx) {
+  /**
+   * Checks permission and reads the event; on a problem answers it and returns null. Client headers in
+   * the reserved prefix never reach the bus; the caller's trusted identity headers are added.
+   */
+  private IncomingEvent accept(RoutingContext ctx, Action action) {
     String address = ctx.pathParam("address");
-    if (!inbound.allows(address)) {
-      fail(ctx, new ApiError(403, "address_not_permitted",
-        "address '" + abbreviate(address) + "' is not permitted by gateway.inbound"));
+    if (!security.authorize(ctx, action, address)) {
       return null;
     }
     Map<String, String> headers = new HashMap<>();
-    ctx.request().headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+    ctx.request().headers().forEach(h -> {
+      if (!security.headers.reserved(h.getKey())) {
+        headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+      }
+    });
     try {
       IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
         () -> UUID.randomUUID().toString());
+      security.trust(event.headers(), ctx);
       node.eventsIn.incrementAndGet();
       return event;
     } catch (IncomingEvent.Rejected rejected) {
@@ -145,7 +153,7 @@ final class HttpApi {
       return;
     }
     if (error.status() >= 500) {
-      LOG.warn("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), error.status(), error.code());
+      LOG.warn("{} {} -> {} {}", ctx.request().method(), abbreviate(ctx.request().path()), error.status(), error.code());
     }
     ctx.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
       .end(error.toJson().encode());

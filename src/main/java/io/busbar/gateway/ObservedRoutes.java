@@ -27,7 +27,7 @@ final class ObservedRoutes {
   /** Where the console's files are on the classpath (the bridge client is added there at build time). */
   private static final String CONSOLE_ROOT = "io/busbar/console";
   private static final String SOCKJS_ROOT = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
-  private static final Set<String> OPERATIONS = Set.of("publish", "send", "request");
+  private static final Set<String> OPERATIONS = Set.of("publish", "send", "request", "deliver", "dlq");
 
   private ObservedRoutes() {
   }

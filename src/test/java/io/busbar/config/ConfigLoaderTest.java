@@ -227,4 +227,24 @@ class ConfigLoaderTest {
   private Path write(String name, String json) throws IOException {
     return Files.writeString(dir.resolve(name), json);
   }
+
+  @Test
+  void securityKeysAreCheckedAndNamed() throws IOException {
+    Path conf = write("{\"gateway\": {\"auth\": {\"enabled\": true, \"hs256Secrets\": [\"short\"],"
+      + " \"rules\": [{\"who\": \"everyone\", \"actions\": [\"publish\"], \"address\": \"a\"}]},"
+      + " \"limits\": {\"maxAddressLength\": 0}, \"cors\": {\"allowedOrigins\": [\"https://app.example/\"]}}}");
+
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(Map.of("--conf", conf.toString()), NONE));
+
+    assertThat(e.getMessage()).contains("gateway.auth.hs256Secrets").contains("gateway.auth.rules").contains("who must be")
+      .contains("gateway.limits.maxAddressLength").contains("gateway.cors.allowedOrigins");
+  }
+
+  @Test
+  void authWithoutAnyKeyIsRejected() throws IOException {
+    Path conf = write("{\"gateway\": {\"auth\": {\"enabled\": true}}}");
+
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("--conf", conf.toString()), NONE))
+      .hasMessageContaining("gateway.auth.enabled: true needs at least one of");
+  }
 }

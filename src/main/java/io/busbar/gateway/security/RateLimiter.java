@@ -1,0 +1,62 @@
+package io.busbar.gateway.security;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Token buckets keyed by whatever the caller chooses (a connection, a token's subject): {@code rate}
+ * messages a second with bursts of up to {@code rate}. {@link #tryAcquire} answers 0 when the message
+ * may pass, else how many milliseconds until it could. Idle buckets are dropped by {@link #sweep}.
+ */
+public final class RateLimiter {
+  private final double ratePerMs;
+  private final double capacity;
+  private final LongSupplier clockMs;
+  private final Map<Object, Bucket> buckets = new ConcurrentHashMap<>();
+
+  public RateLimiter(int perSecond, LongSupplier clockMs) {
+    this.ratePerMs = perSecond / 1000.0;
+    this.capacity = Math.max(1, perSecond);
+    this.clockMs = clockMs;
+  }
+
+  /** 0 if allowed (one token taken), else the wait in milliseconds (at least 1). */
+  public long tryAcquire(Object key) {
+    long now = clockMs.getAsLong();
+    Bucket b = buckets.computeIfAbsent(key, k -> new Bucket(capacity, now));
+    synchronized (b) {
+      b.tokens = Math.min(capacity, b.tokens + (now - b.lastMs) * ratePerMs);
+      b.lastMs = now;
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return 0;
+      }
+      return Math.max(1, (long) Math.ceil((1 - b.tokens) / ratePerMs));
+    }
+  }
+
+  public void forget(Object key) {
+    buckets.remove(key);
+  }
+
+  /** Drops buckets unused for {@code idleMs} (they would be full again anyway). */
+  public void sweep(long idleMs) {
+    long now = clockMs.getAsLong();
+    buckets.entrySet().removeIf(e -> now - e.getValue().lastMs > idleMs);
+  }
+
+  int size() {
+    return buckets.size();
+  }
+
+  private static final class Bucket {
+    double tokens;
+    long lastMs;
+
+    Bucket(double tokens, long lastMs) {
+      this.tokens = tokens;
+      this.lastMs = lastMs;
+    }
+  }
+}

@@ -1,0 +1,427 @@
+package io.busbar.gateway.security;
+
+import io.busbar.NodeContext;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The SockJS bridge's gate: a Vert.x bridge-event hook that decides every socket, frame and delivery.
+ * The Vert.x bridge itself is configured to permit everything, so this class is the only authority.
+ * <ul>
+ *   <li>Socket created: connection limits per node and per client IP, then the token of the
+ *   {@code gateway.auth.tokenQueryParam} query parameter (bad → {@code err invalid_token}, closed with
+ *   4401). A socket whose token expires is closed (4401 {@code token_expired}) unless the client sent a
+ *   fresh token in an {@code authorization: Bearer ...} frame header first (of any frame, or of a send
+ *   to {@link #TOKEN_ADDRESS}, which replies with the socket's subject and expiry).</li>
+ *   <li>Send, publish, register: size, rate, subscription count, then {@link AccessPolicy#check}.
+ *   A send to a reply address is allowed only if this very socket received a message with that reply
+ *   address (and only once). Reserved headers are replaced by the trusted identity headers.</li>
+ *   <li>Receive: written by this class, through a bounded outbound queue; a socket that stays over
+ *   {@code outboundQueueBytes} for {@code slowClientGraceMs} is closed with 4008 {@code slow_client}.</li>
+ * </ul>
+ * A refused address is answered by the Vert.x bridge itself, exactly as upstream:
+ * {@code {"type":"err","body":"access_denied"}}. Every other refusal is an
+ * {@code {"type":"err","body":code,"message":...}} frame, followed by the bridge's generic {@code rejected}.
+ */
+public final class SecureBridge implements Handler<BridgeEvent> {
+  private static final Logger LOG = LoggerFactory.getLogger(SecureBridge.class);
+  public static final int CLOSE_INVALID_TOKEN = 4401;
+  public static final int CLOSE_TOO_MANY_CONNECTIONS = 4429;
+  public static final int CLOSE_TOO_LARGE = 4413;
+  public static final int CLOSE_SLOW_CLIENT = 4008;
+  /**
+   * The address a refused frame is rewritten to: the bridge's own permissions ({@link #BRIDGE_PERMITS})
+   * match every address without a NUL character, which this one is and no permitted address can be.
+   */
+  static final String DENIED = "\0";
+  /** Send here with an {@code authorization} header to refresh a socket's token without other traffic. */
+  public static final String TOKEN_ADDRESS = "busbar.token";
+  public static final String BRIDGE_PERMITS = "[^\\x00]*";
+
+  private final Vertx vertx;
+  private final GatewaySecurity security;
+  private final NodeContext node;
+  private final long replyTimeoutMs;
+  private final int maxPerNode;
+  private final int maxPerIp;
+  private final int maxSubscriptions;
+  private final int maxMessageBytes;
+  private final int oversizeStrikes;
+  private final long queueBytes;
+  private final long graceMs;
+  private final Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private long timer = -1;
+
+  public SecureBridge(Vertx vertx, GatewaySecurity security, long replyTimeoutMs) {
+    this.vertx = vertx;
+    this.security = security;
+    this.node = NodeContext.of(vertx);
+    this.replyTimeoutMs = replyTimeoutMs;
+    JsonObject limits = security.limits;
+    this.maxPerNode = limits.getInteger("maxConnectionsPerNode");
+    this.maxPerIp = limits.getInteger("maxConnectionsPerIp");
+    this.maxSubscriptions = limits.getInteger("maxSubscriptionsPerSocket");
+    this.maxMessageBytes = limits.getInteger("maxMessageBytes");
+    this.oversizeStrikes = limits.getInteger("oversizeFramesBeforeClose");
+    this.queueBytes = limits.getInteger("outboundQueueBytes");
+    this.graceMs = limits.getInteger("slowClientGraceMs");
+  }
+
+  /** Starts the periodic check of expiry, slow clients and reply addresses. */
+  public void start() {
+    timer = vertx.setPeriodic(Math.max(50, Math.min(250, graceMs / 4)), id -> tick());
+  }
+
+  public void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  /** Open sockets this gate knows about (for tests and stats). */
+  public int sessions() {
+    return sessions.size();
+  }
+
+  @Override
+  public void handle(BridgeEvent event) {
+    try {
+      switch (event.type()) {
+        case SOCKET_CREATED -> created(event);
+        case SOCKET_CLOSED -> closed(event.socket());
+        case SEND, PUBLISH -> inbound(event);
+        case REGISTER -> register(event);
+        case UNREGISTER -> unregister(event);
+        case RECEIVE -> receive(event);
+        default -> event.complete(true);
+      }
+    } catch (RuntimeException e) {
+      // A malformed frame must never take a socket's handling down with it: refuse the frame.
+      LOG.debug("refused a frame that failed handling: {}", e.toString());
+      error(event.socket(), "invalid_frame", "the frame is malformed");
+      event.tryComplete(false);
+    }
+  }
+
+  private void created(BridgeEvent event) {
+    SockJSSocket sock = event.socket();
+    String ip = sock.remoteAddress() == null ? "?" : sock.remoteAddress().hostAddress();
+    if (sessions.size() + pending.get() >= maxPerNode
+      || perIp.getOrDefault(ip, new AtomicInteger()).get() >= maxPerIp) {
+      error(sock, "too_many_connections", "gateway.limits.maxConnectionsPerNode or maxConnectionsPerIp reached");
+      sock.close(CLOSE_TOO_MANY_CONNECTIONS, "too_many_connections");
+      event.complete(false);
+      return;
+    }
+    String token = token(sock.uri());
+    Future<Identity> identity = token == null || !security.authEnabled()
+      ? Future.succeededFuture(Identity.ANONYMOUS) : security.authenticator.authenticate(token);
+    pending.incrementAndGet();
+    identity.onComplete((id, failure) -> {
+      pending.decrementAndGet();
+      if (failure != null) {
+        error(sock, "invalid_token", "the token is malformed, expired or not valid here");
+        sock.close(CLOSE_INVALID_TOKEN, "invalid_token");
+        event.complete(false);
+        return;
+      }
+      sessions.put(sock, new Session(ip, id));
+      perIp.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+      node.socketsOpen.incrementAndGet();
+      event.complete(true);
+    });
+  }
+
+  private String token(String uri) {
+    if (uri == null) {
+      return null;
+    }
+    List<String> values = new QueryStringDecoder(uri).parameters().get(security.tokenQueryParam());
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  private void closed(SockJSSocket sock) {
+    Session s = sessions.remove(sock);
+    if (s != null) {
+      node.socketsOpen.decrementAndGet();
+      perIp.computeIfPresent(s.ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+      security.perConnection.forget(s);
+    }
+  }
+
+  private void inbound(BridgeEvent event) {
+    Session s = sessions.get(event.socket());
+    if (s == null) {
+      event.complete(false);
+      return;
+    }
+    JsonObject frame = event.getRawMessage();
+    refreshThen(event, s, frame, () -> {
+      if (!admit(event, s, frame)) {
+        return;
+      }
+      String address = frame.getValue("address") instanceof String a ? a : null;
+      Object reply = frame.getValue("replyAddress");
+      if (reply != null && !(reply instanceof String)) {
+        refuse(event, "invalid_reply_address", "replyAddress must be a string");
+        return;
+      }
+      if (TOKEN_ADDRESS.equals(address)) {
+        tokenStatus(event, s, frame, (String) reply);
+        return;
+      }
+      Long replyExpiry = address == null ? null : s.replies.get(address);
+      if (event.type() == BridgeEventType.SEND && replyExpiry != null) {
+        // A reply to a message this socket received: allowed once, whatever the rules say.
+        s.replies.remove(address);
+      } else {
+        Action action = event.type() == BridgeEventType.PUBLISH ? Action.PUBLISH : reply != null ? Action.REQUEST : Action.SEND;
+        if (!permitted(event, s, action, address)) {
+          return;
+        }
+      }
+      trustHeaders(frame, s.identity);
+      node.eventsIn.incrementAndGet();
+      event.complete(true);
+    });
+  }
+
+  private void register(BridgeEvent event) {
+    Session s = sessions.get(event.socket());
+    if (s == null) {
+      event.complete(false);
+      return;
+    }
+    JsonObject frame = event.getRawMessage();
+    refreshThen(event, s, frame, () -> {
+      if (!admit(event, s, frame)) {
+        return;
+      }
+      String address = frame.getValue("address") instanceof String a ? a : null;
+      if (!permitted(event, s, Action.SUBSCRIBE, address)) {
+        return;
+      }
+      if (!s.subscriptions.contains(address) && s.subscriptions.size() >= maxSubscriptions) {
+        refuse(event, "too_many_subscriptions", "gateway.limits.maxSubscriptionsPerSocket (" + maxSubscriptions + ") reached");
+        return;
+      }
+      s.subscriptions.add(address);
+      event.complete(true);
+    });
+  }
+
+  private void unregister(BridgeEvent event) {
+    Session s = sessions.get(event.socket());
+    JsonObject frame = event.getRawMessage();
+    if (s != null && frame != null && frame.getValue("address") instanceof String a) {
+      s.subscriptions.remove(a);
+    }
+    event.complete(true);
+  }
+
+  /** Size and rate checks shared by every client frame; false if refused (and answered). */
+  private boolean admit(BridgeEvent event, Session s, JsonObject frame) {
+    if (frame.getValue("headers") != null && !(frame.getValue("headers") instanceof JsonObject)) {
+      refuse(event, "invalid_headers", "headers must be an object of strings");
+      return false;
+    }
+    int size = frame.toBuffer().length();
+    if (size > maxMessageBytes) {
+      s.oversize++;
+      refuse(event, "message_too_large", "the frame is larger than gateway.limits.maxMessageBytes (" + maxMessageBytes + ")");
+      if (s.oversize >= oversizeStrikes) {
+        event.socket().close(CLOSE_TOO_LARGE, "message_too_large");
+      }
+      return false;
+    }
+    s.oversize = 0;
+    long wait = security.perConnection.tryAcquire(s);
+    if (wait == 0 && !s.identity.anonymous()) {
+      wait = security.perToken.tryAcquire("sub:" + s.identity.subject());
+    }
+    if (wait > 0) {
+      JsonObject err = new JsonObject().put("type", "err").put("body", "rate_limited").put("retryAfterMs", wait)
+        .put("message", "too many messages: see gateway.limits.messagesPerSecondPerConnection and messagesPerSecondPerToken");
+      event.socket().write(err.toBuffer());
+      event.complete(false);
+      return false;
+    }
+    return true;
+  }
+
+  private boolean permitted(BridgeEvent event, Session s, Action action, String address) {
+    Decision d = security.policy.check(s.identity, action, address);
+    if (d.allowed()) {
+      return true;
+    }
+    if (d == Decision.FORBIDDEN || d == Decision.UNAUTHENTICATED) {
+      // Let the Vert.x bridge refuse it itself: exactly its own {"type":"err","body":"access_denied"}, nothing more.
+      event.getRawMessage().put("address", DENIED);
+      event.complete(true);
+      return false;
+    }
+    refuse(event, d.code, d.toApiError(action, GatewaySecurity.abbreviate(address), security.policy.maxAddressLength()).message());
+    return false;
+  }
+
+  /**
+   * A send to {@link #TOKEN_ADDRESS} (after its {@code authorization} header, if any, was applied) is
+   * answered by the gate itself with the socket's identity, and goes nowhere: the bridge is handed a
+   * fire-and-forget send to an address nothing consumes, because it has no silent way to drop a frame.
+   */
+  private void tokenStatus(BridgeEvent event, Session s, JsonObject frame, String reply) {
+    if (reply != null && reply.length() <= 36) {
+      JsonObject body = new JsonObject().put("sub", s.identity.subject()).put("expiresAt", s.identity.expiresAtMillis());
+      event.socket().write(new JsonObject().put("type", "rec").put("address", reply).put("body", body).toBuffer());
+    }
+    frame.put("address", TOKEN_ADDRESS + ".void").remove("replyAddress");
+    frame.remove("headers");
+    frame.putNull("body");
+    event.complete(true);
+  }
+
+  /** Applies a fresh token from the frame's {@code authorization} header, if any, then continues. */
+  private void refreshThen(BridgeEvent event, Session s, JsonObject frame, Runnable next) {
+    JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : null;
+    String auth = null;
+    if (headers != null) {
+      for (String name : Set.copyOf(headers.fieldNames())) {
+        if (name.equalsIgnoreCase("authorization")) {
+          auth = String.valueOf(headers.remove(name));
+        }
+      }
+    }
+    if (auth == null || !security.authEnabled()) {
+      if (s.identity.expiresAtMillis() > 0 && s.identity.expiresAtMillis() <= System.currentTimeMillis()) {
+        expire(event.socket());
+        event.complete(false);
+        return;
+      }
+      next.run();
+      return;
+    }
+    String token = auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim() : auth.trim();
+    security.authenticator.authenticate(token).onComplete((id, failure) -> {
+      if (failure != null || (!s.identity.anonymous() && !s.identity.subject().equals(id.subject()))) {
+        error(event.socket(), "invalid_token", "the fresh token is not valid or names another subject");
+        event.socket().close(CLOSE_INVALID_TOKEN, "invalid_token");
+        event.complete(false);
+        return;
+      }
+      s.identity = id;
+      next.run();
+    });
+  }
+
+  private void trustHeaders(JsonObject frame, Identity identity) {
+    JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    Map<String, Object> copy = new HashMap<>(headers.getMap());
+    security.headers.apply(copy, identity, v -> v);
+    if (copy.isEmpty()) {
+      frame.remove("headers");
+    } else {
+      frame.put("headers", new JsonObject(copy));
+    }
+  }
+
+  private void receive(BridgeEvent event) {
+    SockJSSocket sock = event.socket();
+    Session s = sessions.get(sock);
+    event.complete(false); // this class writes the frame itself, through the bounded queue
+    if (s == null) {
+      return;
+    }
+    JsonObject envelope = event.getRawMessage();
+    if (envelope.getValue("replyAddress") instanceof String reply) {
+      s.replies.put(reply, System.currentTimeMillis() + replyTimeoutMs);
+    }
+    Buffer frame = envelope.toBuffer();
+    int size = frame.length();
+    if (s.queued + size > queueBytes) {
+      s.dropped++;
+      if (s.overSince == 0) {
+        s.overSince = System.currentTimeMillis();
+      }
+      return;
+    }
+    s.queued += size;
+    node.eventsOut.incrementAndGet();
+    sock.write(frame).onComplete((v, e) -> {
+      s.queued -= size;
+      if (s.queued <= queueBytes / 2) {
+        s.overSince = 0;
+      }
+    });
+  }
+
+  private void tick() {
+    long now = System.currentTimeMillis();
+    sessions.forEach((sock, s) -> {
+      if (s.overSince > 0 && now - s.overSince >= graceMs && !s.closing) {
+        s.closing = true;
+        LOG.info("closing a slow SockJS client from {}: {} bytes queued, {} messages dropped", s.ip, s.queued, s.dropped);
+        sock.close(CLOSE_SLOW_CLIENT, "slow_client");
+        // The close frame may sit behind the stuck data: forget the socket now, whatever the transport does.
+        closed(sock);
+      } else if (s.identity.expiresAtMillis() > 0 && s.identity.expiresAtMillis() <= now && !s.closing) {
+        expire(sock);
+      }
+      s.replies.values().removeIf(expiry -> expiry <= now);
+    });
+  }
+
+  private void expire(SockJSSocket sock) {
+    Session s = sessions.get(sock);
+    if (s != null) {
+      s.closing = true;
+    }
+    error(sock, "token_expired", "the token expired; send a fresh one in an authorization frame header before it does");
+    sock.close(CLOSE_INVALID_TOKEN, "token_expired");
+  }
+
+  private void refuse(BridgeEvent event, String code, String message) {
+    error(event.socket(), code, message);
+    event.complete(false);
+  }
+
+  private static void error(SockJSSocket sock, String code, String message) {
+    sock.write(new JsonObject().put("type", "err").put("body", code).put("message", message).toBuffer());
+  }
+
+  /** One socket's state; touched only from its event loop. */
+  private static final class Session {
+    final String ip;
+    volatile Identity identity;
+    final Set<String> subscriptions = new HashSet<>();
+    final Map<String, Long> replies = new ConcurrentHashMap<>();
+    volatile long queued;
+    volatile long overSince;
+    volatile boolean closing;
+    long dropped;
+    int oversize;
+
+    Session(String ip, Identity identity) {
+      this.ip = ip;
+      this.identity = identity;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.busbar.gateway.security;
+
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Headers consumers can rely on. Whatever a client sends under the reserved prefix
+ * ({@code gateway.auth.headerPrefix}, {@code busbar-} by default), over HTTP or in SockJS frame headers,
+ * is removed, and so is a SockJS {@code authorization} header (a token never travels on the bus). The
+ * gateway then adds the caller's verified identity: {@code <prefix>auth-sub} (the token's subject) and
+ * {@code <prefix>auth-roles} (its roles, sorted, comma-separated). Anonymous callers get neither.
+ */
+public final class TrustedHeaders {
+  private final String prefix;
+  public final String subject;
+  public final String roles;
+
+  public TrustedHeaders(String prefix) {
+    this.prefix = prefix.toLowerCase(Locale.ROOT);
+    this.subject = this.prefix + "auth-sub";
+    this.roles = this.prefix + "auth-roles";
+  }
+
+  public boolean reserved(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return lower.startsWith(prefix) || lower.equals("authorization");
+  }
+
+  /** Removes reserved headers in place, then adds the identity's. */
+  public <V> void apply(Map<String, V> headers, Identity identity, java.util.function.Function<String, V> value) {
+    for (Iterator<String> it = headers.keySet().iterator(); it.hasNext(); ) {
+      if (reserved(it.next())) {
+        it.remove();
+      }
+    }
+    if (!identity.anonymous()) {
+      headers.put(subject, value.apply(identity.subject()));
+      headers.put(roles, value.apply(identity.rolesHeader()));
+    }
+  }
+}

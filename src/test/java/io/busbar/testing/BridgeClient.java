@@ -1,0 +1,92 @@
+package io.busbar.testing;
+
+import io.vertx.core.Future;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Predicate;
+
+/** A raw-WebSocket SockJS bridge client for tests: every frame it receives, and how it was closed. */
+public final class BridgeClient implements AutoCloseable {
+  public final WebSocket ws;
+  public final Queue<JsonObject> frames = new ConcurrentLinkedQueue<>();
+  public volatile Short closeCode;
+  public volatile String closeReason;
+  public volatile boolean closed;
+
+  private BridgeClient(WebSocket ws) {
+    this.ws = ws;
+    ws.handler(data -> {
+      try {
+        frames.add(new JsonObject(data));
+      } catch (DecodeException e) {
+        frames.add(new JsonObject().put("unparsed", data.toString()));
+      }
+    });
+    ws.closeHandler(v -> {
+      closeCode = ws.closeStatusCode();
+      closeReason = ws.closeReason();
+      closed = true;
+    });
+  }
+
+  public static Future<BridgeClient> open(WebSocketClient client, int port, String uri) {
+    return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)).map(BridgeClient::new);
+  }
+
+  public static BridgeClient connect(WebSocketClient client, int port, String token) {
+    return Wait.await(open(client, port, "/eventbus/websocket" + (token == null ? "" : "?access_token=" + token)));
+  }
+
+  public void send(JsonObject frame) {
+    Wait.await(ws.writeTextMessage(frame.encode()));
+  }
+
+  public void sendNoWait(JsonObject frame) {
+    ws.writeTextMessage(frame.encode());
+  }
+
+  public Optional<JsonObject> find(Predicate<JsonObject> match) {
+    return frames.stream().filter(match).findFirst();
+  }
+
+  public long count(Predicate<JsonObject> match) {
+    return frames.stream().filter(match).count();
+  }
+
+  public JsonObject await(String what, Predicate<JsonObject> match) {
+    Wait.until(what + " (frames so far: " + abbreviated() + ")", () -> find(match).isPresent());
+    return find(match).orElseThrow();
+  }
+
+  public void awaitClosed(String what, Duration timeout) {
+    Wait.until(what + " (frames so far: " + abbreviated() + ")", timeout, () -> closed);
+  }
+
+  public static Predicate<JsonObject> err(String code) {
+    return f -> "err".equals(f.getString("type")) && code.equals(f.getValue("body"));
+  }
+
+  public static Predicate<JsonObject> rec(String address) {
+    return f -> "rec".equals(f.getString("type")) && address.equals(f.getString("address"));
+  }
+
+  private String abbreviated() {
+    String s = frames.toString();
+    return s.length() > 2000 ? s.substring(0, 2000) + "..." : s;
+  }
+
+  @Override
+  public void close() {
+    if (!ws.isClosed()) {
+      ws.close();
+    }
+  }
+}
