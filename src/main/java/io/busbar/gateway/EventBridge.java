@@ -59,7 +59,10 @@ final class EventBridge {
     });
   }
 
-  private static void afterGate(BridgeEvent event, boolean allowed, BridgeMetrics metrics, BridgeSockets sockets) {
+  private static void afterGate(BridgeEvent event, boolean passed, BridgeMetrics metrics, BridgeSockets sockets) {
+    // The gate hands some refusals to Vert.x (so that it answers its own access_denied) by passing the
+    // frame on with an address no permission matches.
+    boolean allowed = passed && !(event.getRawMessage() != null && SecureBridge.DENIED.equals(event.getRawMessage().getString("address")));
     if (allowed && event.type() == BridgeEventType.SOCKET_CREATED) {
       sockets.opened(event.socket());
     }

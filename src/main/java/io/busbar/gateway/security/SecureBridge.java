@@ -50,7 +50,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
    * The address a refused frame is rewritten to: the bridge's own permissions ({@link #BRIDGE_PERMITS})
    * match every address without a NUL character, which this one is and no permitted address can be.
    */
-  static final String DENIED = "\0";
+  public static final String DENIED = "\0";
   /** Send here with an {@code authorization} header to refresh a socket's token without other traffic. */
   public static final String TOKEN_ADDRESS = "busbar.token";
   public static final String BRIDGE_PERMITS = "[^\\x00]*";
