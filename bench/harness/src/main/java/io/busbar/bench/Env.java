@@ -29,9 +29,14 @@ final class Env {
   final String loadCores;
   final String natsServer;
   final List<String> extraBusbarFlags = new ArrayList<>();
-  private final List<Proc> procs = Collections.synchronizedList(new ArrayList<>());
+  private final List<Proc> procs;
 
   Env(boolean quick, Path bench, String serverCores, String loadCores, String natsServer) {
+    this(quick, bench, serverCores, loadCores, natsServer, Collections.synchronizedList(new ArrayList<>()));
+  }
+
+  private Env(boolean quick, Path bench, String serverCores, String loadCores, String natsServer, List<Proc> procs) {
+    this.procs = procs;
     this.quick = quick;
     this.bench = bench;
     this.busbarJar = bench.resolve("target/busbar.jar");
@@ -42,6 +47,13 @@ final class Env {
     this.serverCores = serverCores;
     this.loadCores = loadCores;
     this.natsServer = natsServer;
+  }
+
+  /** The same environment without CPU pinning (start-up uses every core, for Busbar and the baseline alike). */
+  Env unpinned() {
+    Env e = new Env(quick, bench, null, loadCores, natsServer, procs);
+    e.extraBusbarFlags.addAll(extraBusbarFlags);
+    return e;
   }
 
   void track(Proc p) {

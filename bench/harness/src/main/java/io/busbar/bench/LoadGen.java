@@ -76,7 +76,7 @@ final class LoadGen implements AutoCloseable {
   }
 
   /** Result of a closed-loop HTTP run. */
-  record Closed(double rps, double p50Ms, double p99Ms, long errors, double loadCpu) {
+  record Closed(double rps, double p50Ms, double p99Ms, long errors, double loadCpu, long all) {
   }
 
   /**
@@ -92,6 +92,7 @@ final class LoadGen implements AutoCloseable {
     ConcurrentHistogram hist = new ConcurrentHistogram(60_000_000L, 3);
     AtomicLong done = new AtomicLong();
     AtomicLong errors = new AtomicLong();
+    AtomicLong all = new AtomicLong();
     long start = Clock.now();
     long measureFrom = start + (long) (warmS * 1e9);
     long end = measureFrom + (long) (measureS * 1e9);
@@ -101,7 +102,7 @@ final class LoadGen implements AutoCloseable {
     Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
     double cpu0 = Double.NaN;
     for (int i = 0; i < loops; i++) {
-      contexts[i % contexts.length].runOnContext(v -> loop(http, o, payload, hist, done, errors, measureFrom, end, running, finished));
+      contexts[i % contexts.length].runOnContext(v -> loop(http, o, payload, hist, done, all, errors, measureFrom, end, running, finished));
     }
     Thread.sleep((long) (warmS * 1000));
     cpu0 = cpuSeconds();
@@ -109,11 +110,11 @@ final class LoadGen implements AutoCloseable {
     double cpu = (cpuSeconds() - cpu0) / measureS;
     http.close();
     return new Closed(done.get() / measureS, hist.getValueAtPercentile(50) / 1000.0, hist.getValueAtPercentile(99) / 1000.0,
-      errors.get(), cpu);
+      errors.get(), cpu, all.get());
   }
 
   private void loop(HttpClient http, RequestOptions o, Buffer payload, ConcurrentHistogram hist, AtomicLong done,
-                    AtomicLong errors, long measureFrom, long end, AtomicInteger running, Promise<Void> finished) {
+                    AtomicLong all, AtomicLong errors, long measureFrom, long end, AtomicInteger running, Promise<Void> finished) {
     long t0 = Clock.now();
     if (t0 >= end) {
       if (running.decrementAndGet() == 0) {
@@ -124,6 +125,9 @@ final class LoadGen implements AutoCloseable {
     http.request(o).compose(req -> req.send(payload)).compose(resp -> resp.body().map(b -> resp.statusCode()))
       .onComplete(ar -> {
         long t1 = Clock.now();
+        if (ar.succeeded()) {
+          all.incrementAndGet();
+        }
         if (t0 >= measureFrom && t1 <= end) {
           if (ar.succeeded() && ar.result() < 300) {
             done.incrementAndGet();
@@ -132,7 +136,7 @@ final class LoadGen implements AutoCloseable {
             errors.incrementAndGet();
           }
         }
-        loop(http, o, payload, hist, done, errors, measureFrom, end, running, finished);
+        loop(http, o, payload, hist, done, all, errors, measureFrom, end, running, finished);
       });
   }
 

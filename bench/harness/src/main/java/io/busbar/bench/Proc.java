@@ -134,7 +134,7 @@ final class Proc implements AutoCloseable {
     return Long.parseLong(m.group(1));
   }
 
-  private String jcmd(String command) throws Exception {
+  String jcmd(String command) throws Exception {
     Process p = new ProcessBuilder("jcmd", String.valueOf(pid()), command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -32,11 +32,11 @@ final class Scenarios {
   }
 
   private double measureS() {
-    return env.quick ? 3 : 8;
+    return env.quick ? 2 : 5;
   }
 
   private double warmS() {
-    return env.quick ? 1.5 : 3;
+    return env.quick ? 1 : 2;
   }
 
   static void log(String fmt, Object... args) {
@@ -67,7 +67,8 @@ final class Scenarios {
         double serverCpu = (p.cpuSeconds() - s0) / (warmS() + measureS());
         String system = isBusbar ? "busbar" : "bare-vertx";
         stats.add(system, new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
-          .put("errors", c.errors()).put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()));
+          .put("errors", c.errors()).put("serverCpuUsPerReq", serverCpu * (warmS() + measureS()) * 1e6 / Math.max(1, c.all()))
+          .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()));
         log("B1 round %d %-10s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f", r, system, c.rps(), c.p99Ms(), serverCpu, c.loadCpu());
       }
     }
@@ -80,6 +81,7 @@ final class Scenarios {
         + " connections x " + depth + " pipelined")
       .put("target", "req/s >= 0.85x bare Vert.x").put("rows", new JsonArray().add(b).add(base))
       .put("ratios", new JsonObject().put("reqPerSec", ratio)
+        .put("server CPU per request", Stats.ratio(b.getDouble("serverCpuUsPerReq"), base.getDouble("serverCpuUsPerReq")))
         .put("p99", Stats.ratio(b.getDouble("p99Ms"), base.getDouble("p99Ms"))))
       .put("met", ratio >= 0.85)
       .put("bottleneck", bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
@@ -107,9 +109,11 @@ final class Scenarios {
     Proc busbar = env.busbarSingle("b2-busbar", hp);
     Proc raw = env.baseline("b2-raw", "RawWebSocketBroadcast", rp);
     raw.awaitHttp("http://127.0.0.1:" + rp + "/ready", 30_000);
-    int[][] configs = env.quick ? new int[][] {{1, 1000}, {1, 10000}, {1000, 100}}
-      : new int[][] {{1, 1000}, {1, 10000}, {1000, 100}, {1000, 1000}};
-    double seconds = env.quick ? 2 : 5;
+    // 1,000 subscribers at 10k events/s would be 10M deliveries/s: far past saturation on 2 cores (see B3),
+    // where latency only measures queue length; their rates stay below B3's deliveries/s.
+    int[][] configs = env.quick ? new int[][] {{1, 1000}, {1000, 10}}
+      : new int[][] {{1, 1000}, {1, 10000}, {1000, 10}, {1000, 50}};
+    double seconds = env.quick ? 1 : 4;
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     boolean met = true;
@@ -197,9 +201,9 @@ final class Scenarios {
     targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, load.httpPublisher(sp, "/publish", 8), sio));
     targets.add(new Target("nats", Protocol.NATS, nw, LoadGen.natsPublisher(natsPub, Subscribers.ADDRESS), nats));
     targets.add(new Target("raw-websocket", Protocol.RAW, rp, load.httpPublisher(rp, "/publish", 8), raw));
-    int[] sizes = env.quick ? new int[] {1000, 5000} : new int[] {1000, 5000, 10000};
-    int paced = env.quick ? 10 : 20;
-    int burst = env.quick ? 20 : 40;
+    int[] sizes = env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
+    int paced = env.quick ? 5 : 10;
+    int burst = env.quick ? 10 : 30;
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     boolean met = true;
@@ -221,7 +225,9 @@ final class Scenarios {
         JsonObject natsRow = stats.median("nats");
         double vsSio = Stats.ratio(b.getDouble("deliveriesPerSec"), sioRow.getDouble("deliveriesPerSec"));
         double vsNats = Stats.ratio(b.getDouble("deliveriesPerSec"), natsRow.getDouble("deliveriesPerSec"));
-        ratios.put(n + " subs vs socket.io", vsSio).put(n + " subs vs nats", vsNats);
+        ratios.put(n + " subs vs socket.io", vsSio).put(n + " subs vs nats", vsNats)
+          .put(n + " subs server CPU per delivery vs raw WebSocket", Stats.ratio(b.getDouble("serverCpuUsPerDelivery"),
+            stats.median("raw-websocket").getDouble("serverCpuUsPerDelivery")));
         met &= vsSio > 1 && vsNats > 1 && b.getDouble("lost") == 0;
         bottlenecks.add(n + " subs: " + bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
       }
@@ -279,7 +285,9 @@ final class Scenarios {
       log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f",
         n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu);
       return new JsonObject().put("deliveriesPerSec", dps).put("timeToLastP50Ms", Stats.percentile(ttl, 50))
-        .put("timeToLastP99Ms", Stats.percentile(ttl, 99)).put("lost", lost).put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu);
+        .put("timeToLastP99Ms", Stats.percentile(ttl, 99)).put("lost", lost)
+        .put("serverCpuUsPerDelivery", sCpu * wall * 1e6 / Math.max(1, db.total.get()))
+        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu);
     } finally {
       Thread.sleep(500);
     }
@@ -342,6 +350,15 @@ final class Scenarios {
         + "request-reply: two extra loopback hops and the event-bus codec");
   }
 
+  /** B4 measures shorter: it has twice the systems and two cluster sizes. */
+  private double b4MeasureS() {
+    return env.quick ? 1 : 3;
+  }
+
+  private double b4WarmS() {
+    return env.quick ? 0.5 : 1.5;
+  }
+
   private JsonArray busbarCrossNode(int size, Proc single, int sp, List<Proc> nodes, List<Integer> hports, JsonObject ratios) throws Exception {
     Stats stats = new Stats();
     List<Subscribers> remote = new ArrayList<>();
@@ -364,12 +381,12 @@ final class Scenarios {
           for (Subscribers s : cross ? remote : List.of(local)) {
             s.deliveries(d);
           }
-          LoadGen.Closed pub = load.closedLoop(cross ? hports.get(0) : sp, PUBLISH_PATH, body, 16, 8, warmS(), measureS());
-          LoadGen.drain(d, Long.MAX_VALUE, 1_000, 10_000);
-          LoadGen.Closed req = load.closedLoop(cross ? hports.get(0) : sp, "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0.5, measureS() / 2);
+          LoadGen.Closed pub = load.closedLoop(cross ? hports.get(0) : sp, PUBLISH_PATH, body, 16, 8, b4WarmS(), b4MeasureS());
+          LoadGen.drain(d, Long.MAX_VALUE, 300, 10_000);
+          LoadGen.Closed req = load.closedLoop(cross ? hports.get(0) : sp, "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0.5, b4MeasureS() / 2);
           String system = cross ? "busbar " + size + " nodes, A->others" : "busbar single node";
           stats.add(system, new JsonObject().put("publishPerSec", pub.rps()).put("deliveredPerSubscriberPerSec",
-              d.total.get() / (double) (cross ? size - 1 : 1) / (warmS() + measureS()))
+              d.total.get() / (double) (cross ? size - 1 : 1) / (b4WarmS() + b4MeasureS()))
             .put("requestP50Ms", req.p50Ms()).put("requestP99Ms", req.p99Ms()).put("loadgenCpuCores", pub.loadCpu()));
           log("B4 %d nodes round %d %-28s publish %.0f/s, request p50 %.2f p99 %.2f ms", size, r, system, pub.rps(), req.p50Ms(), req.p99Ms());
         }
@@ -428,8 +445,8 @@ final class Scenarios {
         Thread.sleep(100);
       }
       byte[] body = Deliveries.event(-1, 0).getBytes(StandardCharsets.UTF_8);
-      long end = System.nanoTime() + (long) ((warmS() + measureS()) * 1e9);
-      long measureFrom = System.nanoTime() + (long) (warmS() * 1e9);
+      long end = System.nanoTime() + (long) ((b4WarmS() + b4MeasureS()) * 1e9);
+      long measureFrom = System.nanoTime() + (long) (b4WarmS() * 1e9);
       long count = 0;
       while (System.nanoTime() < end) {
         for (int k = 0; k < 100; k++) {
@@ -441,7 +458,7 @@ final class Scenarios {
         }
       }
       Histogram h = new Histogram(60_000_000L, 3);
-      long reqEnd = System.nanoTime() + (long) (measureS() / 2 * 1e9);
+      long reqEnd = System.nanoTime() + (long) (b4MeasureS() / 2 * 1e9);
       byte[] req = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
       for (int k = 0; k < 200; k++) {
         pub.request("svc.echo", req, Duration.ofSeconds(5));
@@ -453,8 +470,8 @@ final class Scenarios {
           h.recordValue((System.nanoTime() - t0) / 1000);
         }
       }
-      return new JsonObject().put("publishPerSec", count / measureS())
-        .put("deliveredPerSubscriberPerSec", received.get() / (double) subPorts.size() / (warmS() + measureS()))
+      return new JsonObject().put("publishPerSec", count / b4MeasureS())
+        .put("deliveredPerSubscriberPerSec", received.get() / (double) subPorts.size() / (b4WarmS() + b4MeasureS()))
         .put("requestP50Ms", h.getValueAtPercentile(50) / 1000.0).put("requestP99Ms", h.getValueAtPercentile(99) / 1000.0);
     } finally {
       for (Connection c : subs) {
@@ -475,18 +492,18 @@ final class Scenarios {
           int c2 = Env.freePort();
           int h1 = Env.freePort();
           int h2 = Env.freePort();
-          try (Proc a = env.busbar("b5-busbar-a", cluster, c1, List.of(c1, c2), h1, "producer,consumer,gateway")) {
+          try (Proc a = env.unpinned().busbar("b5-busbar-a", cluster, c1, List.of(c1, c2), h1, "producer,consumer,gateway")) {
             double ready = a.awaitHttp("http://127.0.0.1:" + h1 + "/ready", 60_000);
-            try (Proc b = env.busbar("b5-busbar-b", cluster, c2, List.of(c1, c2), h2, "producer,consumer,gateway")) {
+            try (Proc b = env.unpinned().busbar("b5-busbar-b", cluster, c2, List.of(c1, c2), h2, "producer,consumer,gateway")) {
               double joined = b.awaitHttp("http://127.0.0.1:" + h2 + "/ready", body -> body.contains("\"clusterSize\":2"), 60_000);
               stats.add("busbar", new JsonObject().put("readyMs", ready).put("secondNodeReadyMs", joined)
-                .put("joinMs", joined - ready));
-              log("B5 round %d busbar ready %.0f ms, second node ready in the cluster %.0f ms (join %+.0f ms)", r, ready, joined, joined - ready);
+                .put("joinExtraMs", joined - ready));
+              log("B5 round %d busbar ready %.0f ms, second node ready in the cluster %.0f ms (extra %+.0f ms)", r, ready, joined, joined - ready);
             }
           }
         } else {
           int p = Env.freePort();
-          try (Proc bare = env.baseline("b5-bare", "BareApp", p)) {
+          try (Proc bare = env.unpinned().baseline("b5-bare", "BareApp", p)) {
             double ready = bare.awaitHttp("http://127.0.0.1:" + p + "/", 60_000);
             stats.add("bare-vertx", new JsonObject().put("readyMs", ready));
             log("B5 round %d bare Vert.x ready %.0f ms", r, ready);
@@ -497,20 +514,21 @@ final class Scenarios {
     JsonObject b = stats.median("busbar");
     JsonObject base = stats.median("bare-vertx");
     return new JsonObject().put("id", "B5").put("title", "Start-up: JVM start -> /ready, and a second node's start -> ready in a 2-member cluster")
-      .put("target", "ready <= 2000 ms, second node ready <= 1500 ms after the first's figure")
+      .put("target", "ready <= 2000 ms; joining costs <= 1500 ms more than starting alone (joinExtraMs)")
       .put("rows", new JsonArray().add(b).add(base))
       .put("ratios", new JsonObject().put("readyMs", Stats.ratio(b.getDouble("readyMs"), base.getDouble("readyMs"))))
-      .put("met", b.getDouble("readyMs") <= 2000 && b.getDouble("joinMs") <= 1500)
+      .put("met", b.getDouble("readyMs") <= 2000 && b.getDouble("joinExtraMs") <= 1500)
       .put("bottleneck", "class loading and JIT of the JVM (both), plus Hazelcast member start-up and the TCP join (Busbar only)");
   }
 
   // ---------------------------------------------------------------- B6
 
   JsonObject b6() throws Exception {
-    int[] sizes = env.quick ? new int[] {5000} : new int[] {5000, 10000};
+    int[] sizes = env.quick ? new int[] {2000} : new int[] {5000, 10000};
     int rs = env.quick ? 1 : rounds;
     Stats stats = new Stats();
-    String[] systems = {"busbar", "raw-websocket", "socket.io", "nats"};
+    String[] systems = System.getenv("BENCH_B6_SYSTEMS") != null ? System.getenv("BENCH_B6_SYSTEMS").split(",")
+      : new String[] {"busbar", "raw-websocket", "socket.io", "nats"};
     for (int r = 0; r < rs; r++) {
       for (int i = 0; i < systems.length; i++) {
         String system = systems[(i + r) % systems.length];
@@ -579,6 +597,9 @@ final class Scenarios {
         have = n;
         subs.awaitProbed(() -> pub.publish("{\"probe\":true}"), 60_000);
         Thread.sleep(1000);
+        if (jvm && System.getenv("BENCH_HISTOGRAM") != null) {
+          java.nio.file.Files.writeString(env.logs.resolve(p.name + "-histogram-" + n + ".txt"), p.jcmd("GC.class_histogram"));
+        }
         if (jvm) {
           fig.put("heapKbPerConn@" + n, (p.heapAfterGcKb() - heap0) / (double) n);
         }
