@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code latest.md}/{@code latest.svg}. This JVM is the load generator (pinned by run.sh); servers are
  * child processes pinned to the server core. A scenario that fails is recorded as failed and the run
  * goes on. Usage: {@code Bench BENCH_DIR [--quick] [--only B1,B3] [--server-cores 0] [--load-cores 1]
- * [--nats-server PATH] [--busbar-flag -XX:...]}.
+ * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar]}.
  */
 public final class Bench {
   private Bench() {
@@ -33,6 +33,7 @@ public final class Bench {
     String nats = "nats-server";
     List<String> busbarFlags = new ArrayList<>();
     String machine = "";
+    Path compareJar = null;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -42,11 +43,13 @@ public final class Bench {
         case "--nats-server" -> nats = args[++i];
         case "--busbar-flag" -> busbarFlags.add(args[++i]);
         case "--machine" -> machine = args[++i];
+        case "--compare-jar" -> compareJar = Path.of(args[++i]).toAbsolutePath();
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     Env env = new Env(quick, benchDir, serverCores.isEmpty() ? null : serverCores, loadCores, nats);
     env.extraBusbarFlags.addAll(busbarFlags);
+    env.compareJar = compareJar;
     Runtime.getRuntime().addShutdownHook(new Thread(env::stopAll));
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     String date = now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm'Z'"));

@@ -29,6 +29,8 @@ final class Env {
   final String loadCores;
   final String natsServer;
   final List<String> extraBusbarFlags = new ArrayList<>();
+  /** With --compare-jar: B1 runs this other Busbar build as its baseline (before/after a change, same run). */
+  Path compareJar;
   private final List<Proc> procs;
 
   Env(boolean quick, Path bench, String serverCores, String loadCores, String natsServer) {
@@ -81,6 +83,10 @@ final class Env {
 
   /** A Busbar node: {@code java FLAGS -jar busbar.jar --cluster-name ... --members ... --http-port ... --roles ...}. */
   Proc busbar(String name, String cluster, int clusterPort, List<Integer> memberPorts, int httpPort, String roles) throws IOException {
+    return busbar(busbarJar, name, cluster, clusterPort, memberPorts, httpPort, roles);
+  }
+
+  Proc busbar(Path jar, String name, String cluster, int clusterPort, List<Integer> memberPorts, int httpPort, String roles) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java"));
     cmd.addAll(SERVER_JVM_FLAGS);
     cmd.addAll(extraBusbarFlags);
@@ -88,7 +94,7 @@ final class Env {
     for (int p : memberPorts) {
       members.append(members.length() == 0 ? "" : ",").append("127.0.0.1:").append(p);
     }
-    cmd.addAll(List.of("-jar", busbarJar.toString(), "--cluster-name", cluster, "--cluster-port", String.valueOf(clusterPort),
+    cmd.addAll(List.of("-jar", jar.toString(), "--cluster-name", cluster, "--cluster-port", String.valueOf(clusterPort),
       "--members", members.toString(), "--http-port", String.valueOf(httpPort), "--roles", roles));
     return Proc.start(this, name, cmd);
   }

@@ -49,8 +49,16 @@ final class Scenarios {
     int hp = Env.freePort();
     int bp = Env.freePort();
     Proc busbar = env.busbarSingle("b1-busbar", hp);
-    Proc bare = env.baseline("b1-bare", "BareHttpServer", bp);
-    bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 30_000);
+    Proc bare;
+    String baseName = env.compareJar == null ? "bare-vertx" : "busbar-compare";
+    if (env.compareJar == null) {
+      bare = env.baseline("b1-bare", "BareHttpServer", bp);
+      bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 30_000);
+    } else {
+      int cp = Env.freePort();
+      bare = env.busbar(env.compareJar, "b1-compare", Env.clusterName(), cp, List.of(cp), bp, "producer,consumer,gateway");
+      bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
+    }
     Stats stats = new Stats();
     String body = Deliveries.event(-1, 0);
     int connections = 16;
@@ -65,7 +73,7 @@ final class Scenarios {
         double s0 = p.cpuSeconds();
         LoadGen.Closed c = load.closedLoop(isBusbar ? hp : bp, PUBLISH_PATH, body, connections, depth, warmS(), measureS());
         double serverCpu = (p.cpuSeconds() - s0) / (warmS() + measureS());
-        String system = isBusbar ? "busbar" : "bare-vertx";
+        String system = isBusbar ? "busbar" : baseName;
         stats.add(system, new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
           .put("errors", c.errors()).put("serverCpuUsPerReq", serverCpu * (warmS() + measureS()) * 1e6 / Math.max(1, c.all()))
           .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()));
@@ -75,7 +83,7 @@ final class Scenarios {
     busbar.close();
     bare.close();
     JsonObject b = stats.median("busbar");
-    JsonObject base = stats.median("bare-vertx");
+    JsonObject base = stats.median(baseName);
     double ratio = Stats.ratio(b.getDouble("reqPerSec"), base.getDouble("reqPerSec"));
     return new JsonObject().put("id", "B1").put("title", "HTTP ingress: POST /api/publish, closed loop, " + connections
         + " connections x " + depth + " pipelined")
