@@ -26,6 +26,12 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     Path benchDir = Path.of(args[0]).toAbsolutePath();
+    if (args.length == 3 && args[1].equals("--report")) {
+      // Rewrites <date>.md/.svg and latest.* from an existing <date>.json (after a change to the report's format).
+      Path json = Path.of(args[2]);
+      writeReports(benchDir.resolve("results"), new JsonObject(Files.readString(json)));
+      return;
+    }
     boolean quick = false;
     List<String> only = new ArrayList<>();
     String serverCores = "0";
@@ -89,12 +95,17 @@ public final class Bench {
     Path results = benchDir.resolve("results");
     Files.createDirectories(results);
     Files.writeString(results.resolve(date + ".json"), run.encodePrettily() + "\n");
+    writeReports(results, run);
+    Scenarios.log("wrote bench/results/%s.{json,md,svg} and latest.{md,svg} in %.0f s", date, duration);
+    System.exit(0);
+  }
+
+  private static void writeReports(Path results, JsonObject run) throws java.io.IOException {
+    String date = run.getString("date");
     String svg = Report.svg(run);
     Files.writeString(results.resolve(date + ".svg"), svg);
     Files.writeString(results.resolve(date + ".md"), Report.markdown(run, date + ".svg"));
     Files.writeString(results.resolve("latest.svg"), svg);
     Files.writeString(results.resolve("latest.md"), Report.markdown(run, "latest.svg"));
-    Scenarios.log("wrote bench/results/%s.{json,md,svg} and latest.{md,svg} in %.0f s", date, duration);
-    System.exit(0);
   }
 }

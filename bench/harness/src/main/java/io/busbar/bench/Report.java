@@ -41,6 +41,9 @@ final class Report {
       md.append(table(s.getJsonArray("rows"))).append("\n");
       md.append("Ratios: ").append(esc(ratios(s))).append(".\n\n");
       md.append("Bottleneck: ").append(esc(s.getString("bottleneck", "?"))).append(".\n");
+      if (s.containsKey("profile")) {
+        md.append("\nProfile: ").append(esc(s.getString("profile"))).append(".\n");
+      }
     }
     return md.toString();
   }
@@ -108,7 +111,7 @@ final class Report {
   /** Lower is better for latency, start-up time and memory; higher for throughput. */
   private static boolean lowerIsBetter(String key) {
     String k = key.toLowerCase(Locale.ROOT);
-    return k.contains("p99") || k.contains("p50") || k.contains("heap") || k.contains("rss") || k.contains("ready") || k.contains("ms");
+    return k.contains("p99") || k.contains("p50") || k.contains("heap") || k.contains("rss") || k.contains("ready") || k.contains("cpu");
   }
 
   static String svg(JsonObject run) {
