@@ -68,5 +68,4 @@ public class RawWebSocketBroadcast extends VerticleBase {
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.close();
   }
-
 }
