@@ -1,0 +1,162 @@
+package io.busbar.bench;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One server process of a scenario (a Busbar node, a baseline, a peer), pinned with {@code taskset} to
+ * the server core, its output in {@code bench/target/logs/NAME.log}. Reads its CPU time and RSS from
+ * {@code /proc}, and its heap after a full GC with {@code jcmd} (JVMs only).
+ */
+final class Proc implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    .connectTimeout(Duration.ofSeconds(2)).build();
+  private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+  private static final long TICKS_PER_SECOND = 100;
+
+  final String name;
+  final Process process;
+  final long startedNanos;
+
+  private Proc(String name, Process process, long startedNanos) {
+    this.name = name;
+    this.process = process;
+    this.startedNanos = startedNanos;
+  }
+
+  static Proc start(Env env, String name, List<String> command) throws IOException {
+    List<String> full = new ArrayList<>();
+    if (env.serverCores != null) {
+      full.addAll(List.of("taskset", "-c", env.serverCores));
+    }
+    full.addAll(command);
+    Files.createDirectories(env.logs);
+    Files.createDirectories(env.work);
+    File log = env.logs.resolve(name + ".log").toFile();
+    ProcessBuilder pb = new ProcessBuilder(full).directory(env.work.toFile()).redirectErrorStream(true)
+      .redirectOutput(ProcessBuilder.Redirect.appendTo(log));
+    long t0 = System.nanoTime();
+    Proc p = new Proc(name, pb.start(), t0);
+    env.track(p);
+    return p;
+  }
+
+  /** Polls {@code url} every 10 ms until it answers 200 and {@code body} accepts the text; returns ms since start. */
+  double awaitHttp(String url, Predicate<String> body, long timeoutMs) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited with " + process.exitValue() + " before it was ready (see bench/target/logs/" + name + ".log)");
+      }
+      try {
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && body.test(r.body())) {
+          return (System.nanoTime() - startedNanos) / 1e6;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(10);
+    }
+    throw new IllegalStateException(name + " not ready at " + url + " within " + timeoutMs + " ms");
+  }
+
+  double awaitHttp(String url, long timeoutMs) throws Exception {
+    return awaitHttp(url, b -> true, timeoutMs);
+  }
+
+  /** Waits until something accepts TCP connections on the port (for nats-server). */
+  void awaitPort(int port, long timeoutMs) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (System.nanoTime() < deadline) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(10);
+      }
+    }
+    throw new IllegalStateException(name + " not listening on " + port + " within " + timeoutMs + " ms");
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** User + system CPU seconds of the process so far. */
+  double cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) TICKS_PER_SECOND;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Resident set size in KiB. */
+  long rssKb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException e) {
+      // gone
+    }
+    return -1;
+  }
+
+  /** Java heap in use after a full GC, KiB (runs {@code jcmd PID GC.run} then {@code GC.heap_info}). */
+  long heapAfterGcKb() throws Exception {
+    jcmd("GC.run");
+    Thread.sleep(300);
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = HEAP_USED.matcher(info);
+    if (!m.find()) {
+      throw new IllegalStateException("cannot read heap of " + name + ": " + info);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  String jcmd(String command) throws Exception {
+    Process p = new ProcessBuilder("jcmd", String.valueOf(pid()), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("jcmd " + command + " failed for " + name + ": " + out);
+    }
+    return out;
+  }
+
+  /** SIGTERM, then SIGKILL after 10 s. */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

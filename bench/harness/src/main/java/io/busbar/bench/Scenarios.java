@@ -1,0 +1,635 @@
+package io.busbar.bench;
+
+import io.busbar.bench.Subscribers.Protocol;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.Histogram;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The six scenarios. Each starts its servers pinned to the server core(s), alternates the systems
+ * round by round, and returns {@code {"id","title","target","rows":[medians...],"ratios":{...},"bottleneck"}}.
+ */
+final class Scenarios {
+  private static final String PUBLISH_PATH = "/api/publish/" + Subscribers.ADDRESS;
+
+  private final Env env;
+  private final LoadGen load;
+  private final int rounds = 3;
+
+  Scenarios(Env env, LoadGen load) {
+    this.env = env;
+    this.load = load;
+  }
+
+  private double measureS() {
+    return env.quick ? 2 : 5;
+  }
+
+  private double warmS() {
+    return env.quick ? 1 : 2;
+  }
+
+  static void log(String fmt, Object... args) {
+    System.out.printf("[%tT] %s%n", System.currentTimeMillis(), String.format(fmt, args));
+  }
+
+  // ---------------------------------------------------------------- B1
+
+  JsonObject b1() throws Exception {
+    int hp = Env.freePort();
+    int bp = Env.freePort();
+    Proc busbar = env.busbarSingle("b1-busbar", hp);
+    Proc bare;
+    String baseName = env.compareJar == null ? "bare-vertx" : "busbar-compare";
+    if (env.compareJar == null) {
+      bare = env.baseline("b1-bare", "BareHttpServer", bp);
+      bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 30_000);
+    } else {
+      int cp = Env.freePort();
+      bare = env.busbar(env.compareJar, "b1-compare", Env.clusterName(), cp, List.of(cp), bp, "producer,consumer,gateway");
+      bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
+    }
+    Stats stats = new Stats();
+    String body = Deliveries.event(-1, 0);
+    int connections = 16;
+    int depth = 8;
+    // JIT warm-up of both servers (and of the load generator), not recorded
+    load.closedLoop(hp, PUBLISH_PATH, body, connections, depth, warmS(), 1);
+    load.closedLoop(bp, PUBLISH_PATH, body, connections, depth, warmS(), 1);
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < 2; i++) {
+        boolean isBusbar = (r + i) % 2 == 0;
+        Proc p = isBusbar ? busbar : bare;
+        double s0 = p.cpuSeconds();
+        LoadGen.Closed c = load.closedLoop(isBusbar ? hp : bp, PUBLISH_PATH, body, connections, depth, warmS(), measureS());
+        double serverCpu = (p.cpuSeconds() - s0) / (warmS() + measureS());
+        String system = isBusbar ? "busbar" : baseName;
+        stats.add(system, new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
+          .put("errors", c.errors()).put("serverCpuUsPerReq", serverCpu * (warmS() + measureS()) * 1e6 / Math.max(1, c.all()))
+          .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()));
+        log("B1 round %d %-10s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f", r, system, c.rps(), c.p99Ms(), serverCpu, c.loadCpu());
+      }
+    }
+    busbar.close();
+    bare.close();
+    JsonObject b = stats.median("busbar");
+    JsonObject base = stats.median(baseName);
+    double ratio = Stats.ratio(b.getDouble("reqPerSec", Double.NaN), base.getDouble("reqPerSec", Double.NaN));
+    return new JsonObject().put("id", "B1").put("title", "HTTP ingress: POST /api/publish, closed loop, " + connections
+        + " connections x " + depth + " pipelined")
+      .put("target", "req/s >= 0.85x bare Vert.x").put("rows", new JsonArray().add(b).add(base))
+      .put("ratios", new JsonObject().put("reqPerSec", ratio)
+        .put("server CPU per request", Stats.ratio(b.getDouble("serverCpuUsPerReq", Double.NaN), base.getDouble("serverCpuUsPerReq", Double.NaN)))
+        .put("p99", Stats.ratio(b.getDouble("p99Ms", Double.NaN), base.getDouble("p99Ms", Double.NaN))))
+      .put("met", ratio >= 0.85)
+      .put("bottleneck", bottleneck(b, "serverCpuCores", "loadgenCpuCores"))
+      .put("profile", "JFR of Busbar's event loop during B1 (development run): about half in HttpApi.publish - parsing the "
+        + "JSON body ~12%, encoding the 202 body with Jackson ~7%, the clustered publish (node selection) ~7%, the event "
+        + "id (UUID.randomUUID, SecureRandom) ~3% - the rest in Vert.x's HTTP codec, Router and BodyHandler, which the "
+        + "bare server mostly skips");
+  }
+
+  /** Names the side whose CPU is nearest to one full core. */
+  private static String bottleneck(JsonObject row, String serverKey, String loadKey) {
+    double s = row.getDouble(serverKey, Double.NaN);
+    double l = row.getDouble(loadKey, Double.NaN);
+    String figures = String.format(" (server %.2f cores, load generator %.2f cores)", s, l);
+    if (s >= 0.85 && s >= l) {
+      return "server CPU: its one core is saturated" + figures;
+    }
+    if (l >= 0.85) {
+      return "load generator CPU: treat the figures as a lower bound" + figures;
+    }
+    return "neither side is CPU-bound: latency/round trips dominate" + figures;
+  }
+
+  // ---------------------------------------------------------------- B2
+
+  JsonObject b2() throws Exception {
+    int hp = Env.freePort();
+    int rp = Env.freePort();
+    Proc busbar = env.busbarSingle("b2-busbar", hp);
+    Proc raw = env.baseline("b2-raw", "RawWebSocketBroadcast", rp);
+    raw.awaitHttp("http://127.0.0.1:" + rp + "/ready", 30_000);
+    // 1,000 subscribers at 10k events/s would be 10M deliveries/s: far past saturation on 2 cores (see B3),
+    // where latency only measures queue length; their rates stay below B3's deliveries/s.
+    int[][] configs = env.quick ? new int[][] {{1, 1000}, {1000, 10}}
+      : new int[][] {{1, 1000}, {1, 10000}, {1000, 10}, {1000, 50}};
+    double seconds = env.quick ? 1 : 4;
+    JsonArray rows = new JsonArray();
+    JsonObject ratios = new JsonObject();
+    boolean met = true;
+    List<String> bottlenecks = new ArrayList<>();
+    try (LoadGen.Publisher pubB = load.httpPublisher(hp, PUBLISH_PATH, 8);
+         LoadGen.Publisher pubR = load.httpPublisher(rp, "/publish", 8)) {
+      for (int[] cfg : configs) {
+        int subs = cfg[0];
+        int rate = cfg[1];
+        try (Subscribers sb = new Subscribers(load.vertx, Protocol.BUSBAR, hp, Subscribers.ADDRESS);
+             Subscribers sr = new Subscribers(load.vertx, Protocol.RAW, rp, Subscribers.ADDRESS)) {
+          sb.connect(subs, 120_000);
+          sr.connect(subs, 120_000);
+          sb.awaitProbed(() -> pubB.publish("{\"probe\":true}"), 30_000);
+          sr.awaitProbed(() -> pubR.publish("{\"probe\":true}"), 30_000);
+          Stats stats = new Stats();
+          int count = (int) (rate * seconds);
+          for (int r = -1; r < rounds; r++) {
+            for (int i = 0; i < 2; i++) {
+              boolean isBusbar = (r + i + 2) % 2 == 0;
+              Subscribers s = isBusbar ? sb : sr;
+              Proc p = isBusbar ? busbar : raw;
+              int n = r < 0 ? Math.max(1, count / 4) : count;
+              Deliveries d = new Deliveries(n);
+              s.deliveries(d);
+              double c0 = LoadGen.cpuSeconds();
+              double s0 = p.cpuSeconds();
+              long t0 = System.nanoTime();
+              load.paced(isBusbar ? pubB : pubR, d, n, rate);
+              LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
+              double wall = (System.nanoTime() - t0) / 1e9;
+              if (r < 0) {
+                continue; // warm-up round, not recorded
+              }
+              String system = isBusbar ? "busbar" : "raw-websocket";
+              long lost = (long) n * subs - d.total.get();
+              stats.add(system, new JsonObject().put("p50Ms", d.latencyUs.getValueAtPercentile(50) / 1000.0)
+                .put("p99Ms", d.latencyUs.getValueAtPercentile(99) / 1000.0)
+                .put("p999Ms", d.latencyUs.getValueAtPercentile(99.9) / 1000.0)
+                .put("lost", lost).put("serverCpuCores", (p.cpuSeconds() - s0) / wall)
+                .put("loadgenCpuCores", (LoadGen.cpuSeconds() - c0) / wall));
+              log("B2 %d subs %d/s round %d %-13s p50 %.2f p99 %.2f p99.9 %.2f ms lost %d", subs, rate, r, system,
+                d.latencyUs.getValueAtPercentile(50) / 1000.0, d.latencyUs.getValueAtPercentile(99) / 1000.0,
+                d.latencyUs.getValueAtPercentile(99.9) / 1000.0, lost);
+            }
+          }
+          String label = subs + " sub" + (subs > 1 ? "s" : "") + " @ " + rate + "/s";
+          JsonObject b = stats.median("busbar").put("config", label);
+          JsonObject base = stats.median("raw-websocket").put("config", label);
+          rows.add(b).add(base);
+          double ratio = Stats.ratio(b.getDouble("p99Ms", Double.NaN), base.getDouble("p99Ms", Double.NaN));
+          ratios.put("p99 " + label, ratio);
+          met &= ratio <= 1.5;
+          bottlenecks.add(label + ": " + bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
+        }
+      }
+    }
+    busbar.close();
+    raw.close();
+    return new JsonObject().put("id", "B2").put("title", "End-to-end latency: HTTP publish -> WebSocket subscriber, fixed rate")
+      .put("target", "p99 <= 1.5x raw WebSocket broadcast").put("rows", rows).put("ratios", ratios).put("met", met)
+      .put("bottleneck", String.join("; ", bottlenecks));
+  }
+
+  // ---------------------------------------------------------------- B3
+
+  /** A fan-out target: protocol, WebSocket port, publisher. */
+  private record Target(String system, Protocol protocol, int wsPort, LoadGen.Publisher pub, Proc proc) {
+  }
+
+  JsonObject b3() throws Exception {
+    int hp = Env.freePort();
+    int rp = Env.freePort();
+    int sp = Env.freePort();
+    int nc = Env.freePort();
+    int nw = Env.freePort();
+    List<Target> targets = new ArrayList<>();
+    Proc busbar = env.busbarSingle("b3-busbar", hp);
+    Proc raw = env.baseline("b3-raw", "RawWebSocketBroadcast", rp);
+    raw.awaitHttp("http://127.0.0.1:" + rp + "/ready", 30_000);
+    Proc sio = env.socketIo("b3-socketio", sp);
+    Proc nats = env.nats("b3-nats", nc, nw, 0, List.of());
+    Connection natsPub = Nats.connect("nats://127.0.0.1:" + nc);
+    targets.add(new Target("busbar", Protocol.BUSBAR, hp, load.httpPublisher(hp, PUBLISH_PATH, 8), busbar));
+    targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, load.httpPublisher(sp, "/publish", 8), sio));
+    targets.add(new Target("nats", Protocol.NATS, nw, LoadGen.natsPublisher(natsPub, Subscribers.ADDRESS), nats));
+    targets.add(new Target("raw-websocket", Protocol.RAW, rp, load.httpPublisher(rp, "/publish", 8), raw));
+    int[] sizes = env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
+    int paced = env.quick ? 5 : 10;
+    int burst = env.quick ? 10 : 30;
+    JsonArray rows = new JsonArray();
+    JsonObject ratios = new JsonObject();
+    boolean met = true;
+    List<String> bottlenecks = new ArrayList<>();
+    try {
+      for (int n : sizes) {
+        Stats stats = new Stats();
+        for (int r = 0; r < rounds; r++) {
+          for (int i = 0; i < targets.size(); i++) {
+            Target t = targets.get((i + r) % targets.size());
+            stats.add(t.system, fanOut(t, n, paced, burst, r));
+          }
+        }
+        JsonObject b = stats.median("busbar");
+        for (Target t : targets) {
+          rows.add(stats.median(t.system).put("subscribers", n));
+        }
+        JsonObject sioRow = stats.median("socket.io");
+        JsonObject natsRow = stats.median("nats");
+        double vsSio = Stats.ratio(b.getDouble("deliveriesPerSec", Double.NaN), sioRow.getDouble("deliveriesPerSec", Double.NaN));
+        double vsNats = Stats.ratio(b.getDouble("deliveriesPerSec", Double.NaN), natsRow.getDouble("deliveriesPerSec", Double.NaN));
+        ratios.put(n + " subs vs socket.io", vsSio).put(n + " subs vs nats", vsNats)
+          .put(n + " subs server CPU per delivery vs raw WebSocket", Stats.ratio(b.getDouble("serverCpuUsPerDelivery", Double.NaN),
+            stats.median("raw-websocket").getDouble("serverCpuUsPerDelivery", Double.NaN)));
+        met &= vsSio > 1 && vsNats > 1 && b.getDouble("lost", Double.NaN) == 0;
+        bottlenecks.add(n + " subs: " + bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
+      }
+    } finally {
+      for (Target t : targets) {
+        t.pub.close();
+      }
+      natsPub.close();
+      busbar.close();
+      raw.close();
+      sio.close();
+      nats.close();
+    }
+    return new JsonObject().put("id", "B3").put("title", "Fan-out to N WebSocket subscribers on one node (burst of " + burst
+        + " events for deliveries/s, " + paced + " events at 10/s for time-to-last)")
+      .put("target", "deliveries/s ahead of Socket.IO and NATS, 0 loss").put("rows", rows).put("ratios", ratios).put("met", met)
+      .put("bottleneck", String.join("; ", bottlenecks))
+      .put("profile", "JFR of Busbar during fan-out (development run): the Vert.x SockJS bridge does per-subscriber work "
+        + "for every event - a consumer dispatch, an outbound permission check, a JSON envelope (type, address, body, "
+        + "the CloudEvents headers) built and Jackson-encoded per socket (~30% of delivery time), the bridge-event hook "
+        + "(~8%) and one WebSocket frame write; the raw baseline writes one pre-encoded text to each socket");
+  }
+
+  private JsonObject fanOut(Target t, int n, int paced, int burst, int round) throws Exception {
+    try (Subscribers subs = new Subscribers(load.vertx, t.protocol, t.wsPort, Subscribers.ADDRESS)) {
+      subs.connect(n, 180_000);
+      subs.awaitProbed(() -> t.pub.publish("{\"probe\":true}"), 60_000);
+      // paced: time from publish to the last subscriber's receipt, per event
+      Deliveries dp = new Deliveries(paced);
+      subs.deliveries(dp);
+      load.paced(t.pub, dp, paced, 10);
+      LoadGen.drain(dp, (long) paced * n, 3_000, 30_000);
+      List<Double> ttl = new ArrayList<>();
+      for (int e = 0; e < paced; e++) {
+        if (dp.count.get(e) > 0) {
+          ttl.add((dp.last.get(e) - dp.sent.get(e)) / 1e6);
+        }
+      }
+      // burst: every event as fast as the publisher can, deliveries per second until the last receipt
+      Deliveries db = new Deliveries(burst);
+      subs.deliveries(db);
+      double c0 = LoadGen.cpuSeconds();
+      double s0 = t.proc.cpuSeconds();
+      long w0 = System.nanoTime();
+      load.paced(t.pub, db, burst, 1_000_000);
+      LoadGen.drain(db, (long) burst * n, 3_000, 60_000);
+      double wall = (System.nanoTime() - w0) / 1e9;
+      long first = Long.MAX_VALUE;
+      long lastRx = 0;
+      for (int e = 0; e < burst; e++) {
+        first = Math.min(first, db.sent.get(e));
+        lastRx = Math.max(lastRx, db.last.get(e));
+      }
+      double span = (lastRx - first) / 1e9;
+      double dps = db.total.get() / span;
+      long lost = (long) paced * n - dp.total.get() + (long) burst * n - db.total.get();
+      double sCpu = (t.proc.cpuSeconds() - s0) / wall;
+      double lCpu = (LoadGen.cpuSeconds() - c0) / wall;
+      log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f",
+        n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu);
+      return new JsonObject().put("deliveriesPerSec", dps).put("timeToLastP50Ms", Stats.percentile(ttl, 50))
+        .put("timeToLastP99Ms", Stats.percentile(ttl, 99)).put("lost", lost)
+        .put("serverCpuUsPerDelivery", sCpu * wall * 1e6 / Math.max(1, db.total.get()))
+        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu);
+    } finally {
+      Thread.sleep(500);
+    }
+  }
+
+  // ---------------------------------------------------------------- B4
+
+  JsonObject b4() throws Exception {
+    int[] sizes = env.quick ? new int[] {2} : new int[] {2, 3};
+    JsonArray rows = new JsonArray();
+    JsonObject ratios = new JsonObject();
+    int sp = Env.freePort();
+    Proc single = env.busbarSingle("b4-single", sp);
+    int nc0 = Env.freePort();
+    Proc natsSingle = env.nats("b4-nats-single", nc0, 0, 0, List.of());
+    try {
+      for (int size : sizes) {
+        String cluster = Env.clusterName();
+        List<Integer> cports = new ArrayList<>();
+        List<Integer> hports = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+          cports.add(Env.freePort());
+          hports.add(Env.freePort());
+        }
+        List<Proc> nodes = new ArrayList<>();
+        List<Proc> natsNodes = new ArrayList<>();
+        List<Integer> natsClient = new ArrayList<>();
+        try {
+          for (int i = 0; i < size; i++) {
+            Proc p = env.busbar("b4-node" + i + "-of" + size, cluster, cports.get(i), cports, hports.get(i), i == 0 ? "gateway" : "gateway,consumer");
+            nodes.add(p);
+            p.awaitHttp("http://127.0.0.1:" + hports.get(i) + "/ready", 60_000);
+          }
+          nodes.get(0).awaitHttp("http://127.0.0.1:" + hports.get(0) + "/ready", b -> b.contains("\"clusterSize\":" + size), 60_000);
+          List<Integer> routes = new ArrayList<>();
+          for (int i = 0; i < size; i++) {
+            routes.add(Env.freePort());
+          }
+          for (int i = 0; i < size; i++) {
+            int c = Env.freePort();
+            natsClient.add(c);
+            natsNodes.add(env.nats("b4-nats" + i + "-of" + size, c, 0, routes.get(i), routes));
+          }
+          rows.addAll(busbarCrossNode(size, single, sp, nodes, hports, ratios));
+          rows.addAll(natsCrossNode(size, nc0, natsClient, ratios));
+        } finally {
+          for (int i = nodes.size() - 1; i >= 0; i--) {
+            nodes.get(i).close();
+          }
+          natsNodes.forEach(Proc::close);
+        }
+      }
+    } finally {
+      single.close();
+      natsSingle.close();
+    }
+    return new JsonObject().put("id", "B4").put("title", "Cross-node: publish on node A, subscribers on the other nodes; request-reply A -> B")
+      .put("target", "cross-node publish close to single node; request-reply cost visible").put("rows", rows).put("ratios", ratios)
+      .put("bottleneck", "publish: the entry node's CPU (HTTP + event-bus TCP writes to each other node, all server JVMs share the server core); "
+        + "request-reply: two extra loopback hops and the event-bus codec");
+  }
+
+  /** B4 measures shorter: it has twice the systems and two cluster sizes. */
+  private double b4MeasureS() {
+    return env.quick ? 1 : 3;
+  }
+
+  private double b4WarmS() {
+    return env.quick ? 0.5 : 1.5;
+  }
+
+  private JsonArray busbarCrossNode(int size, Proc single, int sp, List<Proc> nodes, List<Integer> hports, JsonObject ratios) throws Exception {
+    Stats stats = new Stats();
+    List<Subscribers> remote = new ArrayList<>();
+    Subscribers local = new Subscribers(load.vertx, Protocol.BUSBAR, sp, Subscribers.ADDRESS);
+    try (LoadGen.Publisher pubA = load.httpPublisher(hports.get(0), PUBLISH_PATH, 2);
+         LoadGen.Publisher pubS = load.httpPublisher(sp, PUBLISH_PATH, 2)) {
+      local.connect(1, 30_000);
+      local.awaitProbed(() -> pubS.publish("{\"probe\":true}"), 30_000);
+      for (int i = 1; i < size; i++) {
+        Subscribers s = new Subscribers(load.vertx, Protocol.BUSBAR, hports.get(i), Subscribers.ADDRESS);
+        remote.add(s);
+        s.connect(1, 30_000);
+        s.awaitProbed(() -> pubA.publish("{\"probe\":true}"), 30_000);
+      }
+      String body = Deliveries.event(-1, 0);
+      for (int r = 0; r < rounds; r++) {
+        for (int i = 0; i < 2; i++) {
+          boolean cross = (r + i) % 2 == 0;
+          Deliveries d = new Deliveries(0);
+          for (Subscribers s : cross ? remote : List.of(local)) {
+            s.deliveries(d);
+          }
+          LoadGen.Closed pub = load.closedLoop(cross ? hports.get(0) : sp, PUBLISH_PATH, body, 16, 8, b4WarmS(), b4MeasureS());
+          LoadGen.drain(d, Long.MAX_VALUE, 300, 10_000);
+          LoadGen.Closed req = load.closedLoop(cross ? hports.get(0) : sp, "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0.5, b4MeasureS() / 2);
+          String system = cross ? "busbar " + size + " nodes, A->others" : "busbar single node";
+          stats.add(system, new JsonObject().put("publishPerSec", pub.rps()).put("deliveredPerSubscriberPerSec",
+              d.total.get() / (double) (cross ? size - 1 : 1) / (b4WarmS() + b4MeasureS()))
+            .put("requestP50Ms", req.p50Ms()).put("requestP99Ms", req.p99Ms()).put("loadgenCpuCores", pub.loadCpu()));
+          log("B4 %d nodes round %d %-28s publish %.0f/s, request p50 %.2f p99 %.2f ms", size, r, system, pub.rps(), req.p50Ms(), req.p99Ms());
+        }
+      }
+    } finally {
+      local.close();
+      remote.forEach(Subscribers::close);
+    }
+    JsonObject c = stats.median("busbar " + size + " nodes, A->others");
+    JsonObject s = stats.median("busbar single node");
+    ratios.put("busbar " + size + " nodes publish vs single", Stats.ratio(c.getDouble("publishPerSec", Double.NaN), s.getDouble("publishPerSec", Double.NaN)));
+    ratios.put("busbar " + size + " nodes request p99 vs same-node", Stats.ratio(c.getDouble("requestP99Ms", Double.NaN), s.getDouble("requestP99Ms", Double.NaN)));
+    return new JsonArray().add(c).add(s);
+  }
+
+  private JsonArray natsCrossNode(int size, int singlePort, List<Integer> clientPorts, JsonObject ratios) throws Exception {
+    Stats stats = new Stats();
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < 2; i++) {
+        boolean cross = (r + i) % 2 == 0;
+        int pubPort = cross ? clientPorts.get(0) : singlePort;
+        List<Integer> subPorts = cross ? clientPorts.subList(1, size) : List.of(singlePort);
+        JsonObject fig = natsRound(pubPort, subPorts);
+        String system = cross ? "nats " + size + " servers, A->others" : "nats single server";
+        stats.add(system, fig);
+        log("B4 %d nodes round %d %-28s publish %.0f/s, request p50 %.2f p99 %.2f ms", size, r, system,
+          fig.getDouble("publishPerSec", Double.NaN), fig.getDouble("requestP50Ms", Double.NaN), fig.getDouble("requestP99Ms", Double.NaN));
+      }
+    }
+    JsonObject c = stats.median("nats " + size + " servers, A->others");
+    JsonObject s = stats.median("nats single server");
+    ratios.put("nats " + size + " servers publish vs single", Stats.ratio(c.getDouble("publishPerSec", Double.NaN), s.getDouble("publishPerSec", Double.NaN)));
+    ratios.put("nats " + size + " servers request p99 vs same-node", Stats.ratio(c.getDouble("requestP99Ms", Double.NaN), s.getDouble("requestP99Ms", Double.NaN)));
+    return new JsonArray().add(c).add(s);
+  }
+
+  /** Publishes in flushed batches of 100 for the measured time; then sequential requests to a responder on the last sub port. */
+  private JsonObject natsRound(int pubPort, List<Integer> subPorts) throws Exception {
+    List<Connection> subs = new ArrayList<>();
+    AtomicLong received = new AtomicLong();
+    try (Connection pub = Nats.connect("nats://127.0.0.1:" + pubPort)) {
+      for (int p : subPorts) {
+        Connection c = Nats.connect("nats://127.0.0.1:" + p);
+        subs.add(c);
+        Dispatcher d = c.createDispatcher(m -> received.incrementAndGet());
+        d.subscribe("bench.pub");
+        Dispatcher echo = c.createDispatcher(m -> c.publish(m.getReplyTo(), m.getData()));
+        echo.subscribe("svc.echo", "echo");
+        c.flush(Duration.ofSeconds(5));
+      }
+      // subscriptions propagate over routes: wait until a probe reaches every subscriber connection
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (received.get() < subPorts.size() && System.nanoTime() < deadline) {
+        pub.publish("bench.pub", new byte[] {'{', '}'});
+        pub.flush(Duration.ofSeconds(5));
+        Thread.sleep(100);
+      }
+      byte[] body = Deliveries.event(-1, 0).getBytes(StandardCharsets.UTF_8);
+      long end = System.nanoTime() + (long) ((b4WarmS() + b4MeasureS()) * 1e9);
+      long measureFrom = System.nanoTime() + (long) (b4WarmS() * 1e9);
+      long count = 0;
+      while (System.nanoTime() < end) {
+        for (int k = 0; k < 100; k++) {
+          pub.publish("bench.pub", body);
+        }
+        pub.flush(Duration.ofSeconds(10));
+        if (System.nanoTime() >= measureFrom) {
+          count += 100;
+        }
+      }
+      Histogram h = new Histogram(60_000_000L, 3);
+      long reqEnd = System.nanoTime() + (long) (b4MeasureS() / 2 * 1e9);
+      byte[] req = "{\"n\":1}".getBytes(StandardCharsets.UTF_8);
+      for (int k = 0; k < 200; k++) {
+        pub.request("svc.echo", req, Duration.ofSeconds(5));
+      }
+      while (System.nanoTime() < reqEnd) {
+        long t0 = System.nanoTime();
+        Message m = pub.request("svc.echo", req, Duration.ofSeconds(5));
+        if (m != null) {
+          h.recordValue((System.nanoTime() - t0) / 1000);
+        }
+      }
+      return new JsonObject().put("publishPerSec", count / b4MeasureS())
+        .put("deliveredPerSubscriberPerSec", received.get() / (double) subPorts.size() / (b4WarmS() + b4MeasureS()))
+        .put("requestP50Ms", h.getValueAtPercentile(50) / 1000.0).put("requestP99Ms", h.getValueAtPercentile(99) / 1000.0);
+    } finally {
+      for (Connection c : subs) {
+        c.close();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- B5
+
+  JsonObject b5() throws Exception {
+    Stats stats = new Stats();
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < 2; i++) {
+        if ((r + i) % 2 == 0) {
+          String cluster = Env.clusterName();
+          int c1 = Env.freePort();
+          int c2 = Env.freePort();
+          int h1 = Env.freePort();
+          int h2 = Env.freePort();
+          try (Proc a = env.unpinned().busbar("b5-busbar-a", cluster, c1, List.of(c1, c2), h1, "producer,consumer,gateway")) {
+            double ready = a.awaitHttp("http://127.0.0.1:" + h1 + "/ready", 60_000);
+            try (Proc b = env.unpinned().busbar("b5-busbar-b", cluster, c2, List.of(c1, c2), h2, "producer,consumer,gateway")) {
+              double joined = b.awaitHttp("http://127.0.0.1:" + h2 + "/ready", body -> body.contains("\"clusterSize\":2"), 60_000);
+              stats.add("busbar", new JsonObject().put("readyMs", ready).put("secondNodeReadyMs", joined)
+                .put("joinExtraMs", joined - ready));
+              log("B5 round %d busbar ready %.0f ms, second node ready in the cluster %.0f ms (extra %+.0f ms)", r, ready, joined, joined - ready);
+            }
+          }
+        } else {
+          int p = Env.freePort();
+          try (Proc bare = env.unpinned().baseline("b5-bare", "BareApp", p)) {
+            double ready = bare.awaitHttp("http://127.0.0.1:" + p + "/", 60_000);
+            stats.add("bare-vertx", new JsonObject().put("readyMs", ready));
+            log("B5 round %d bare Vert.x ready %.0f ms", r, ready);
+          }
+        }
+      }
+    }
+    JsonObject b = stats.median("busbar");
+    JsonObject base = stats.median("bare-vertx");
+    return new JsonObject().put("id", "B5").put("title", "Start-up: JVM start -> /ready, and a second node's start -> ready in a 2-member cluster")
+      .put("target", "ready <= 2000 ms; joining costs <= 1500 ms more than starting alone (joinExtraMs)")
+      .put("rows", new JsonArray().add(b).add(base))
+      .put("ratios", new JsonObject().put("readyMs", Stats.ratio(b.getDouble("readyMs", Double.NaN), base.getDouble("readyMs", Double.NaN))))
+      .put("met", b.getDouble("readyMs", Double.NaN) <= 2000 && b.getDouble("joinExtraMs", Double.NaN) <= 1500)
+      .put("bottleneck", "class loading and JIT of the JVM (both), plus Hazelcast member start-up and the TCP join (Busbar only)");
+  }
+
+  // ---------------------------------------------------------------- B6
+
+  JsonObject b6() throws Exception {
+    int[] sizes = env.quick ? new int[] {2000} : new int[] {5000, 10000};
+    int rs = env.quick ? 1 : rounds;
+    Stats stats = new Stats();
+    String[] systems = System.getenv("BENCH_B6_SYSTEMS") != null ? System.getenv("BENCH_B6_SYSTEMS").split(",")
+      : new String[] {"busbar", "raw-websocket", "socket.io", "nats"};
+    for (int r = 0; r < rs; r++) {
+      for (int i = 0; i < systems.length; i++) {
+        String system = systems[(i + r) % systems.length];
+        JsonObject fig = idle(system, sizes);
+        stats.add(system, fig);
+        log("B6 round %d %-13s %s", r, system, fig.encode());
+      }
+    }
+    JsonArray rows = new JsonArray();
+    for (String s : systems) {
+      rows.add(stats.median(s));
+    }
+    int top = sizes[sizes.length - 1];
+    JsonObject b = stats.median("busbar");
+    JsonObject raw = stats.median("raw-websocket");
+    double heap = b.getDouble("heapKbPerConn@" + top, Double.NaN);
+    return new JsonObject().put("id", "B6").put("title", "Memory per idle WebSocket connection (each with one subscription)")
+      .put("target", "<= 16 KB heap per connection").put("rows", rows)
+      .put("ratios", new JsonObject().put("heap vs raw WebSocket @" + top, Stats.ratio(heap, raw.getDouble("heapKbPerConn@" + top, Double.NaN)))
+        .put("rss vs socket.io @" + top, Stats.ratio(b.getDouble("rssKbPerConn@" + top, Double.NaN), stats.median("socket.io").getDouble("rssKbPerConn@" + top, Double.NaN)))
+        .put("rss vs nats @" + top, Stats.ratio(b.getDouble("rssKbPerConn@" + top, Double.NaN), stats.median("nats").getDouble("rssKbPerConn@" + top, Double.NaN))))
+      .put("met", heap <= 16)
+      .put("bottleneck", "most of it is Vert.x 5's own per-connection floor, which the raw baseline has too (Netty channel, "
+        + "the connection's two message queues, whose chunk arrays are the largest item in the heap histogram); Busbar adds "
+        + "the SockJS session, the upgrade request and RoutingContext it keeps, and one event-bus consumer per socket and address");
+  }
+
+  private JsonObject idle(String system, int[] sizes) throws Exception {
+    int port = Env.freePort();
+    Proc p;
+    Protocol protocol;
+    LoadGen.Publisher pub;
+    Connection natsConn = null;
+    switch (system) {
+      case "busbar" -> {
+        p = env.busbarSingle("b6-busbar", port);
+        protocol = Protocol.BUSBAR;
+        pub = load.httpPublisher(port, PUBLISH_PATH, 2);
+      }
+      case "raw-websocket" -> {
+        p = env.baseline("b6-raw", "RawWebSocketBroadcast", port);
+        p.awaitHttp("http://127.0.0.1:" + port + "/ready", 30_000);
+        protocol = Protocol.RAW;
+        pub = load.httpPublisher(port, "/publish", 2);
+      }
+      case "socket.io" -> {
+        p = env.socketIo("b6-socketio", port);
+        protocol = Protocol.SOCKETIO;
+        pub = load.httpPublisher(port, "/publish", 2);
+      }
+      default -> {
+        int client = Env.freePort();
+        p = env.nats("b6-nats", client, port, 0, List.of());
+        protocol = Protocol.NATS;
+        natsConn = Nats.connect("nats://127.0.0.1:" + client);
+        pub = LoadGen.natsPublisher(natsConn, Subscribers.ADDRESS);
+      }
+    }
+    boolean jvm = system.equals("busbar") || system.equals("raw-websocket");
+    JsonObject fig = new JsonObject();
+    try (Subscribers subs = new Subscribers(load.vertx, protocol, port, Subscribers.ADDRESS)) {
+      Thread.sleep(1000);
+      long heap0 = jvm ? p.heapAfterGcKb() : 0;
+      long rss0 = p.rssKb();
+      int have = 0;
+      for (int n : sizes) {
+        subs.connect(n - have, 180_000);
+        have = n;
+        subs.awaitProbed(() -> pub.publish("{\"probe\":true}"), 60_000);
+        Thread.sleep(1000);
+        if (jvm && System.getenv("BENCH_HISTOGRAM") != null) {
+          java.nio.file.Files.writeString(env.logs.resolve(p.name + "-histogram-" + n + ".txt"), p.jcmd("GC.class_histogram"));
+        }
+        if (jvm) {
+          fig.put("heapKbPerConn@" + n, (p.heapAfterGcKb() - heap0) / (double) n);
+        }
+        fig.put("rssKbPerConn@" + n, (p.rssKb() - rss0) / (double) n);
+      }
+    } finally {
+      pub.close();
+      if (natsConn != null) {
+        natsConn.close();
+      }
+      p.close();
+    }
+    return fig;
+  }
+}
