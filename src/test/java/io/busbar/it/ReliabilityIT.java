@@ -248,8 +248,10 @@ class ReliabilityIT {
     if (!Files.exists(conf)) {
       // Node 2 also logs events.seq, for the ordering test; nobody else does.
       String addresses = i == 2 ? "[\"events.orders\",\"events.seq\"]" : "[\"events.orders\"]";
+      // The ordering test sends as fast as one connection goes: lift the rate limits, which are not under test here.
       Files.writeString(conf, "{\"consumer\":{\"eventLog\":{\"addresses\":" + addresses + "}},"
-        + "\"producer\":{\"heartbeat\":{\"enabled\":false}}}");
+        + "\"producer\":{\"heartbeat\":{\"enabled\":false}},"
+        + "\"gateway\":{\"limits\":{\"messagesPerSecondPerConnection\":1000000,\"messagesPerSecondPerToken\":1000000}}}");
     }
     ForkedNode node = ForkedNode.start("rel-" + cluster + "-" + i + suffix, dir,
       ForkedNode.clusterEnv(cluster, basePort + i, httpPorts[i], members),

@@ -23,6 +23,11 @@ final class Env {
   final Path busbarJar;
   final Path benchJar;
   final Path socketIoDir;
+  /**
+   * Busbar's own defaults but for the per-IP connection and per-connection rate limits: every load
+   * comes from 127.0.0.1 and a few connections here, which those limits exist to refuse.
+   */
+  final Path busbarConf;
   final Path work;
   final Path logs;
   final String serverCores;
@@ -44,6 +49,7 @@ final class Env {
     this.busbarJar = bench.resolve("target/busbar.jar");
     this.benchJar = bench.resolve("harness/target/bench.jar");
     this.socketIoDir = bench.resolve("peers/socketio");
+    this.busbarConf = bench.resolve("conf/busbar-bench.json");
     this.work = bench.resolve("target/work");
     this.logs = bench.resolve("target/logs");
     this.serverCores = serverCores;
@@ -95,7 +101,8 @@ final class Env {
       members.append(members.length() == 0 ? "" : ",").append("127.0.0.1:").append(p);
     }
     cmd.addAll(List.of("-jar", jar.toString(), "--cluster-name", cluster, "--cluster-port", String.valueOf(clusterPort),
-      "--members", members.toString(), "--http-port", String.valueOf(httpPort), "--roles", roles));
+      "--members", members.toString(), "--http-port", String.valueOf(httpPort), "--roles", roles,
+      "--conf", busbarConf.toString()));
     return Proc.start(this, name, cmd);
   }
 
