@@ -68,15 +68,7 @@ class ClusterHttpTest {
 
   @AfterAll
   static void stopCluster() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   @AfterEach

@@ -61,15 +61,7 @@ class SockJsBridgeTest {
 
   @AfterAll
   static void stopCluster() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   @AfterEach

@@ -16,9 +16,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Acknowledged delivery over HTTP and the dead letters behind it:
@@ -77,7 +75,7 @@ final class DeliverApi {
       retryLater(ctx, new ApiError(503, "overloaded", "this node has " + settings.maxInFlight() + " deliveries in flight; retry later"));
       return;
     }
-    IncomingEvent event = read(ctx);
+    IncomingEvent event = HttpApi.readEvent(ctx, security);
     if (event == null) {
       return;
     }
@@ -156,24 +154,6 @@ final class DeliverApi {
   private void retryLater(RoutingContext ctx, ApiError error) {
     ctx.response().putHeader("Retry-After", String.valueOf(settings.retryAfterSeconds()));
     HttpApi.fail(ctx, error);
-  }
-
-  private IncomingEvent read(RoutingContext ctx) {
-    Map<String, String> headers = new HashMap<>();
-    ctx.request().headers().forEach(h -> {
-      if (!security.headers.reserved(h.getKey())) {
-        headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
-      }
-    });
-    try {
-      IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
-        () -> UUID.randomUUID().toString());
-      security.trust(event.headers(), ctx);
-      return event;
-    } catch (IncomingEvent.Rejected rejected) {
-      HttpApi.fail(ctx, rejected.error);
-      return null;
-    }
   }
 
   private Long timeout(RoutingContext ctx) {

@@ -84,6 +84,18 @@ final class HttpApi {
     if (!security.authorize(ctx, action, address)) {
       return null;
     }
+    IncomingEvent event = readEvent(ctx, security);
+    if (event != null) {
+      node.eventsIn.incrementAndGet();
+    }
+    return event;
+  }
+
+  /**
+   * The request as an event for the bus: client headers in the reserved prefix are dropped and the
+   * caller's trusted identity headers added. On a malformed event answers the error and returns null.
+   */
+  static IncomingEvent readEvent(RoutingContext ctx, GatewaySecurity security) {
     Map<String, String> headers = new HashMap<>();
     ctx.request().headers().forEach(h -> {
       if (!security.headers.reserved(h.getKey())) {
@@ -94,7 +106,6 @@ final class HttpApi {
       IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
         () -> UUID.randomUUID().toString());
       security.trust(event.headers(), ctx);
-      node.eventsIn.incrementAndGet();
       return event;
     } catch (IncomingEvent.Rejected rejected) {
       fail(ctx, rejected.error);

@@ -51,15 +51,7 @@ class ClusterTlsTest {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   private static HttpResponse<Buffer> echo(int node) {

@@ -87,15 +87,7 @@ class PermissionMatrixTest {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   // --- the oracle, written without the gateway's code

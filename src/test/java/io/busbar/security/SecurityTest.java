@@ -89,15 +89,7 @@ class SecurityTest {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   @AfterEach

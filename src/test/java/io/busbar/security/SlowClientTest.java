@@ -59,15 +59,7 @@ class SlowClientTest {
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (client != null) {
-        Wait.await(client.close());
-      }
-    } finally {
-      if (cluster != null) {
-        cluster.close();
-      }
-    }
+    TestCluster.close(client, cluster);
   }
 
   @Test

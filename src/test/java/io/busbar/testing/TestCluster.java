@@ -3,6 +3,7 @@ package io.busbar.testing;
 import io.busbar.BusbarNode;
 import io.busbar.config.ConfigLoader;
 import io.busbar.config.ConfigValidator;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -58,6 +59,19 @@ public final class TestCluster implements AutoCloseable {
 
   public BusbarNode node(int started) {
     return nodes.get(started);
+  }
+
+  /** Closes a test's client Vert.x, then its cluster, whichever of them was started. */
+  public static void close(Vertx client, TestCluster cluster) throws Exception {
+    try {
+      if (client != null) {
+        Wait.await(client.close());
+      }
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
   }
 
   @Override
