@@ -1,5 +1,6 @@
 package io.busbar.it;
 
+import io.busbar.testing.Commands;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.Ports;
 import org.junit.jupiter.api.AfterEach;
@@ -10,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.vertx.core.json.JsonObject;
 
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,24 +41,21 @@ class ConsoleBrowserIT {
   private static final Duration BROWSER_TEST = Duration.ofSeconds(150);
 
   private final List<ForkedNode> nodes = new ArrayList<>();
-  private Process running;
+  private final Commands commands = new Commands();
 
   @TempDir
   Path work;
 
   @AfterEach
   void stop() {
-    if (running != null && running.isAlive()) {
-      running.descendants().forEach(ProcessHandle::destroyForcibly);
-      running.destroyForcibly();
-    }
+    commands.killRunning();
     ForkedNode.closeAll(nodes);
   }
 
   @Test
   void consoleShowsTheClusterAndTailsWhatItPublishes() throws Exception {
-    String nodeBin = onPath("node");
-    String npmBin = onPath("npm");
+    String nodeBin = Commands.onPath("node");
+    String npmBin = Commands.onPath("npm");
     if (nodeBin == null || npmBin == null || !Files.isExecutable(Path.of(CHROMIUM))) {
       String missing = "ConsoleBrowserIT needs Node.js 20 with npm and Debian's chromium at " + CHROMIUM
         + " (apt-get install nodejs npm chromium; .ci/run does this)";
@@ -73,9 +70,9 @@ class ConsoleBrowserIT {
     Files.createDirectories(logs);
     Files.createDirectories(shots);
 
-    if (needsInstall(js)) {
+    if (Commands.needsNpmInstall(js)) {
       Path npmLog = logs.resolve("console-npm-ci.log");
-      int code = run(List.of(npmBin, "ci", "--no-audit", "--no-fund"), js, Map.of(), npmLog, NPM_CI);
+      int code = commands.run(List.of(npmBin, "ci", "--no-audit", "--no-fund"), js, Map.of(), npmLog, NPM_CI);
       assertThat(code).as("npm ci in " + js + ", see " + npmLog).isEqualTo(0);
     }
 
@@ -98,7 +95,7 @@ class ConsoleBrowserIT {
 
     Path log = logs.resolve("console-browser.log");
     long started = System.nanoTime();
-    int code = run(List.of(nodeBin, "console.test.mjs"), js,
+    int code = commands.run(List.of(nodeBin, "console.test.mjs"), js,
       Map.of("BUSBAR_URL", "http://127.0.0.1:" + httpPorts[0], "EXPECT_NODES", "2", "EXPECT_BUSY", "events.demo", "SCREENSHOT_DIR", shots.toString(),
         "CHROMIUM", CHROMIUM), log, BROWSER_TEST);
     String output = Files.readString(log);
@@ -130,33 +127,5 @@ class ConsoleBrowserIT {
     assertThat(access.getString("nodeId")).isEqualTo(ready.getString("nodeId"));
     assertThat(access.getInteger("status")).isEqualTo(202);
     assertThat(access.getString("level")).isEqualTo("INFO");
-  }
-
-  /** npm ci only when node_modules is missing or older than the lock file (npm keeps its own copy in it). */
-  private static boolean needsInstall(Path js) throws Exception {
-    Path installed = js.resolve("node_modules").resolve(".package-lock.json");
-    return !Files.exists(installed)
-      || Files.getLastModifiedTime(installed).compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json"))) < 0;
-  }
-
-  /** Runs a command to completion within {@code timeout}, output to {@code log}; returns its exit code. */
-  private int run(List<String> command, Path dir, Map<String, String> env, Path log, Duration timeout) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(env);
-    running = pb.start();
-    if (!running.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      fail(String.join(" ", command) + " still running after " + timeout + ":\n" + Files.readString(log));
-    }
-    return running.exitValue();
-  }
-
-  private static String onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path candidate = Path.of(dir, program);
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
   }
 }

@@ -1,5 +1,6 @@
 package io.busbar.it;
 
+import io.busbar.testing.Commands;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.Ports;
 import org.junit.jupiter.api.AfterEach;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,17 +30,14 @@ class NodeClientIT {
   private static final Duration NODE_TEST = Duration.ofSeconds(90);
 
   private ForkedNode node;
-  private Process running;
+  private final Commands commands = new Commands();
 
   @TempDir
   Path work;
 
   @AfterEach
   void stop() {
-    if (running != null && running.isAlive()) {
-      running.descendants().forEach(ProcessHandle::destroyForcibly);
-      running.destroyForcibly();
-    }
+    commands.killRunning();
     if (node != null) {
       node.close();
     }
@@ -48,8 +45,8 @@ class NodeClientIT {
 
   @Test
   void officialBridgeClientWorksAgainstANode() throws Exception {
-    String nodeBin = onPath("node");
-    String npmBin = onPath("npm");
+    String nodeBin = Commands.onPath("node");
+    String npmBin = Commands.onPath("npm");
     if (nodeBin == null || npmBin == null) {
       String missing = "NodeClientIT needs Node.js 20 and npm on the PATH: install Node.js 20 (e.g. apt-get install nodejs npm)";
       if (System.getenv("CI") != null) {
@@ -61,8 +58,8 @@ class NodeClientIT {
     Path logs = Path.of("target", "it-logs").toAbsolutePath();
     Files.createDirectories(logs);
 
-    if (needsInstall(js)) {
-      int code = run(List.of(npmBin, "ci", "--no-audit", "--no-fund"), js, Map.of(), logs.resolve("node-client-npm-ci.log"), NPM_CI);
+    if (Commands.needsNpmInstall(js)) {
+      int code = commands.run(List.of(npmBin, "ci", "--no-audit", "--no-fund"), js, Map.of(), logs.resolve("node-client-npm-ci.log"), NPM_CI);
       assertThat(code).as("npm ci in " + js + ", see " + logs.resolve("node-client-npm-ci.log")).isEqualTo(0);
     }
 
@@ -73,36 +70,8 @@ class NodeClientIT {
       .awaitReady(Duration.ofSeconds(60));
 
     Path log = logs.resolve("node-client.log");
-    int code = run(List.of(nodeBin, "--test", "bridge-client.test.mjs"), js,
+    int code = commands.run(List.of(nodeBin, "--test", "bridge-client.test.mjs"), js,
       Map.of("BUSBAR_URL", "http://127.0.0.1:" + httpPort), log, NODE_TEST);
     assertThat(code).as("node --test bridge-client.test.mjs:\n" + Files.readString(log)).isEqualTo(0);
-  }
-
-  /** npm ci only when node_modules is missing or older than the lock file (npm keeps its own copy in it). */
-  private static boolean needsInstall(Path js) throws Exception {
-    Path installed = js.resolve("node_modules").resolve(".package-lock.json");
-    return !Files.exists(installed)
-      || Files.getLastModifiedTime(installed).compareTo(Files.getLastModifiedTime(js.resolve("package-lock.json"))) < 0;
-  }
-
-  /** Runs a command to completion within {@code timeout}, output to {@code log}; returns its exit code. */
-  private int run(List<String> command, Path dir, Map<String, String> env, Path log, Duration timeout) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().putAll(env);
-    running = pb.start();
-    if (!running.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      fail(String.join(" ", command) + " still running after " + timeout + ":\n" + Files.readString(log));
-    }
-    return running.exitValue();
-  }
-
-  private static String onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path candidate = Path.of(dir, program);
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    return null;
   }
 }
