@@ -137,8 +137,22 @@ final class HttpApi {
   }
 
   private static void accepted(RoutingContext ctx, IncomingEvent event) {
-    ctx.response().setStatusCode(202).putHeader("content-type", "application/json")
-      .end(new JsonObject().put("id", event.id()).encode());
+    ctx.response().setStatusCode(202).putHeader("content-type", "application/json").end(acceptedBody(event.id()));
+  }
+
+  /**
+   * {@code {"id":...}} exactly as {@code new JsonObject().put("id", id).encode()} writes it. An id of plain
+   * printable ASCII without a quote or backslash (every generated id, most given ones) needs no escaping,
+   * so it is written directly; any other id goes through Jackson as before.
+   */
+  static String acceptedBody(String id) {
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+        return new JsonObject().put("id", id).encode();
+      }
+    }
+    return "{\"id\":\"" + id + "\"}";
   }
 
   /** The reply's headers become response headers (which node answered, say); {@code ce-id} stays the request's id. */

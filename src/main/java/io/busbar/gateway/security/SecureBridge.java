@@ -354,7 +354,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     if (envelope.getValue("replyAddress") instanceof String reply) {
       s.replies.put(reply, System.currentTimeMillis() + replyTimeoutMs);
     }
-    Buffer frame = envelope.toBuffer();
+    // One encoding per published message, shared by every socket it reaches (the bytes are the same).
+    Buffer frame = EncodedFrames.encode(envelope);
     int size = frame.length();
     if (s.queued + size > queueBytes) {
       s.dropped++;

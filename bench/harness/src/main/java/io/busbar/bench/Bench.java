@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code latest.md}/{@code latest.svg}. This JVM is the load generator (pinned by run.sh); servers are
  * child processes pinned to the server core. A scenario that fails is recorded as failed and the run
  * goes on. Usage: {@code Bench BENCH_DIR [--quick] [--only B1,B3] [--server-cores 0] [--load-cores 1]
- * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar]}.
+ * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...]}.
  */
 public final class Bench {
   private Bench() {
@@ -40,6 +40,8 @@ public final class Bench {
     List<String> busbarFlags = new ArrayList<>();
     String machine = "";
     Path compareJar = null;
+    int rounds = 3;
+    int[] b3Subs = null;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -50,12 +52,16 @@ public final class Bench {
         case "--busbar-flag" -> busbarFlags.add(args[++i]);
         case "--machine" -> machine = args[++i];
         case "--compare-jar" -> compareJar = Path.of(args[++i]).toAbsolutePath();
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--b3-subs" -> b3Subs = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     Env env = new Env(quick, benchDir, serverCores.isEmpty() ? null : serverCores, loadCores, nats);
     env.extraBusbarFlags.addAll(busbarFlags);
     env.compareJar = compareJar;
+    env.rounds = rounds;
+    env.b3Subs = b3Subs;
     Runtime.getRuntime().addShutdownHook(new Thread(env::stopAll));
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     String date = now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm'Z'"));

@@ -34,8 +34,15 @@ final class Env {
   final String loadCores;
   final String natsServer;
   final List<String> extraBusbarFlags = new ArrayList<>();
-  /** With --compare-jar: B1 runs this other Busbar build as its baseline (before/after a change, same run). */
+  /**
+   * With --compare-jar: B1 runs this other Busbar build as its baseline, and B3 runs it beside Busbar
+   * instead of the peers (before/after a change, same run).
+   */
   Path compareJar;
+  /** --rounds: rounds per scenario (3 unless given); more rounds steady the medians on a busy machine. */
+  int rounds = 3;
+  /** --b3-subs: B3's subscriber counts instead of the defaults (say 5000 for one before/after size). */
+  int[] b3Subs;
   private final List<Proc> procs;
 
   Env(boolean quick, Path bench, String serverCores, String loadCores, String natsServer) {

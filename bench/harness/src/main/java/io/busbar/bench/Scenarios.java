@@ -24,11 +24,12 @@ final class Scenarios {
 
   private final Env env;
   private final LoadGen load;
-  private final int rounds = 3;
+  private final int rounds;
 
   Scenarios(Env env, LoadGen load) {
     this.env = env;
     this.load = load;
+    this.rounds = env.rounds;
   }
 
   private double measureS() {
@@ -202,6 +203,9 @@ final class Scenarios {
     int sp = Env.freePort();
     int nc = Env.freePort();
     int nw = Env.freePort();
+    if (env.compareJar != null) {
+      return b3Compare();
+    }
     List<Target> targets = new ArrayList<>();
     Proc busbar = env.busbarSingle("b3-busbar", hp);
     Proc raw = env.baseline("b3-raw", "RawWebSocketBroadcast", rp);
@@ -213,7 +217,7 @@ final class Scenarios {
     targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, load.httpPublisher(sp, "/publish", 8), sio));
     targets.add(new Target("nats", Protocol.NATS, nw, LoadGen.natsPublisher(natsPub, Subscribers.ADDRESS), nats));
     targets.add(new Target("raw-websocket", Protocol.RAW, rp, load.httpPublisher(rp, "/publish", 8), raw));
-    int[] sizes = env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
+    int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
     int paced = env.quick ? 5 : 10;
     int burst = env.quick ? 10 : 30;
     JsonArray rows = new JsonArray();
@@ -261,6 +265,51 @@ final class Scenarios {
         + "for every event - a consumer dispatch, an outbound permission check, a JSON envelope (type, address, body, "
         + "the CloudEvents headers) built and Jackson-encoded per socket (~30% of delivery time), the bridge-event hook "
         + "(~8%) and one WebSocket frame write; the raw baseline writes one pre-encoded text to each socket");
+  }
+
+  /** B3 with --compare-jar: this Busbar against another Busbar build only, rounds alternating. */
+  private JsonObject b3Compare() throws Exception {
+    int hp = Env.freePort();
+    int bp = Env.freePort();
+    int cp = Env.freePort();
+    Proc busbar = env.busbarSingle("b3-busbar", hp);
+    Proc other = env.busbar(env.compareJar, "b3-compare", Env.clusterName(), cp, List.of(cp), bp, "producer,consumer,gateway");
+    other.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
+    List<Target> targets = List.of(new Target("busbar", Protocol.BUSBAR, hp, load.httpPublisher(hp, PUBLISH_PATH, 8), busbar),
+      new Target("busbar-compare", Protocol.BUSBAR, bp, load.httpPublisher(bp, PUBLISH_PATH, 8), other));
+    int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
+    int paced = env.quick ? 5 : 10;
+    int burst = env.quick ? 10 : 30;
+    JsonArray rows = new JsonArray();
+    JsonObject ratios = new JsonObject();
+    try {
+      for (int n : sizes) {
+        Stats stats = new Stats();
+        for (int r = 0; r < rounds; r++) {
+          for (int i = 0; i < targets.size(); i++) {
+            Target t = targets.get((i + r) % targets.size());
+            stats.add(t.system, fanOut(t, n, paced, burst, r));
+          }
+        }
+        JsonObject b = stats.median("busbar");
+        JsonObject c = stats.median("busbar-compare");
+        rows.add(b.put("subscribers", n)).add(c.put("subscribers", n));
+        ratios.put(n + " subs deliveries/s vs compare", Stats.ratio(b.getDouble("deliveriesPerSec", Double.NaN),
+            c.getDouble("deliveriesPerSec", Double.NaN)))
+          .put(n + " subs server CPU per delivery vs compare", Stats.ratio(b.getDouble("serverCpuUsPerDelivery", Double.NaN),
+            c.getDouble("serverCpuUsPerDelivery", Double.NaN)));
+      }
+    } finally {
+      for (Target t : targets) {
+        t.pub.close();
+      }
+      busbar.close();
+      other.close();
+    }
+    return new JsonObject().put("id", "B3").put("title", "Fan-out, this Busbar vs " + env.compareJar.getFileName()
+        + " (burst of " + burst + " events for deliveries/s, " + paced + " events at 10/s for time-to-last)")
+      .put("target", "before/after comparison").put("rows", rows).put("ratios", ratios).put("met", true)
+      .put("bottleneck", "see the server CPU columns");
   }
 
   private JsonObject fanOut(Target t, int n, int paced, int burst, int round) throws Exception {

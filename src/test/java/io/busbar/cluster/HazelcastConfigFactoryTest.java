@@ -1,0 +1,56 @@
+package io.busbar.cluster;
+
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.InvalidConfigurationException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class HazelcastConfigFactoryTest {
+  /** Start-up reads the embedded file without the schema check; this is where it is checked. */
+  @Test
+  void theEmbeddedFileIsValidAgainstHazelcastsSchema() {
+    assertThat(System.getProperty(HazelcastConfigFactory.SCHEMA_VALIDATION)).isNull();
+    ClasspathXmlConfig config = new ClasspathXmlConfig(HazelcastConfigFactory.EMBEDDED_XML);
+    assertThat(config.getProperty("hazelcast.wait.seconds.before.join")).isEqualTo("0");
+  }
+
+  @Test
+  void theEmbeddedFileReadsTheSameWithoutTheCheckAndLeavesThePropertyUnset() {
+    HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster(null));
+    assertThat(System.getProperty(HazelcastConfigFactory.SCHEMA_VALIDATION)).isNull();
+    ClasspathXmlConfig checked = new ClasspathXmlConfig(HazelcastConfigFactory.EMBEDDED_XML);
+    assertThat(settings.hazelcast().getProperties()).containsAllEntriesOf(checked.getProperties());
+    assertThat(settings.hazelcast().getMultiMapConfig("__vertx.subs").getBackupCount()).isEqualTo(1);
+    assertThat(settings.hazelcast().getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+  }
+
+  @Test
+  void aUsersFileIsStillCheckedAgainstTheSchema() throws Exception {
+    Path file = Files.createTempFile("busbar-hz", ".xml");
+    try {
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><no-such-element/></hazelcast>");
+      assertThatThrownBy(() -> HazelcastConfigFactory.create(cluster(file.toString())))
+        .hasMessageContaining("cluster.hazelcastConfig");
+      assertThat(System.getProperty(HazelcastConfigFactory.SCHEMA_VALIDATION)).isNull();
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  private static JsonObject cluster(String hazelcastConfig) {
+    JsonObject c = new JsonObject().put("name", "test").put("host", "127.0.0.1").put("publicHost", "").put("port", 5701)
+      .put("portCount", 20).put("eventBusPort", 0).put("members", new JsonArray().add("127.0.0.1"))
+      .put("tls", new JsonObject().put("enabled", false).put("certPath", "").put("keyPath", "").put("trustPath", ""));
+    if (hazelcastConfig != null) {
+      c.put("hazelcastConfig", hazelcastConfig);
+    }
+    return c;
+  }
+}
