@@ -1,6 +1,7 @@
 package io.busbar.testing;
 
 import io.vertx.core.Future;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /** A raw-WebSocket SockJS bridge client for tests: every frame it receives, and how it was closed. */
@@ -23,6 +25,14 @@ public final class BridgeClient implements AutoCloseable {
 
   private BridgeClient(WebSocket ws) {
     this.ws = ws;
+  }
+
+  /**
+   * Handlers are set before the handshake, not after it: a server that refuses a socket (a bad token,
+   * say) writes its error frame and closes at once, and a handler set once connect() completed would
+   * miss both (and throw, the socket being closed already).
+   */
+  private static void listen(ClientWebSocket ws, Queue<JsonObject> frames, Consumer<ClientWebSocket> onClose) {
     ws.handler(data -> {
       try {
         frames.add(new JsonObject(data));
@@ -30,15 +40,18 @@ public final class BridgeClient implements AutoCloseable {
         frames.add(new JsonObject().put("unparsed", data.toString()));
       }
     });
-    ws.closeHandler(v -> {
-      closeCode = ws.closeStatusCode();
-      closeReason = ws.closeReason();
-      closed = true;
-    });
+    ws.closeHandler(v -> onClose.accept(ws));
   }
 
   public static Future<BridgeClient> open(WebSocketClient client, int port, String uri) {
-    return client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)).map(BridgeClient::new);
+    ClientWebSocket ws = client.webSocket();
+    BridgeClient bridge = new BridgeClient(ws);
+    listen(ws, bridge.frames, closed -> {
+      bridge.closeCode = closed.closeStatusCode();
+      bridge.closeReason = closed.closeReason();
+      bridge.closed = true;
+    });
+    return ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)).map(bridge);
   }
 
   public static BridgeClient connect(WebSocketClient client, int port, String token) {
