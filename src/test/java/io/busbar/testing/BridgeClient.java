@@ -51,7 +51,17 @@ public final class BridgeClient implements AutoCloseable {
       bridge.closeReason = closed.closeReason();
       bridge.closed = true;
     });
-    return ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)).map(bridge);
+    return ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)).map(bridge)
+      .recover(failure -> {
+        if (!"WebSocket is closed".equals(failure.getMessage())) {
+          return Future.failedFuture(failure);
+        }
+        // Refused and closed by the server as the handshake completed: what it said is in frames.
+        bridge.closeCode = ws.closeStatusCode();
+        bridge.closeReason = ws.closeReason();
+        bridge.closed = true;
+        return Future.succeededFuture(bridge);
+      });
   }
 
   public static BridgeClient connect(WebSocketClient client, int port, String token) {

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * The SockJS bridge's gate: a Vert.x bridge-event hook that decides every socket, frame and delivery.
@@ -169,16 +170,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   }
 
   private void inbound(BridgeEvent event) {
-    Session s = sessions.get(event.socket());
-    if (s == null) {
-      event.complete(false);
-      return;
-    }
-    JsonObject frame = event.getRawMessage();
-    refreshThen(event, s, frame, () -> {
-      if (!admit(event, s, frame)) {
-        return;
-      }
+    admitted(event, (s, frame) -> {
       String address = frame.getValue("address") instanceof String a ? a : null;
       Object reply = frame.getValue("replyAddress");
       if (reply != null && !(reply instanceof String)) {
@@ -206,16 +198,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   }
 
   private void register(BridgeEvent event) {
-    Session s = sessions.get(event.socket());
-    if (s == null) {
-      event.complete(false);
-      return;
-    }
-    JsonObject frame = event.getRawMessage();
-    refreshThen(event, s, frame, () -> {
-      if (!admit(event, s, frame)) {
-        return;
-      }
+    admitted(event, (s, frame) -> {
       String address = frame.getValue("address") instanceof String a ? a : null;
       if (!permitted(event, s, Action.SUBSCRIBE, address)) {
         return;
@@ -226,6 +209,24 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       }
       s.subscriptions.add(address);
       event.complete(true);
+    });
+  }
+
+  /**
+   * Runs {@code next} for a frame of a known socket once a token in its headers (if any) is checked and
+   * the frame passed the size, rate and shape limits; otherwise the frame is refused here.
+   */
+  private void admitted(BridgeEvent event, BiConsumer<Session, JsonObject> next) {
+    Session s = sessions.get(event.socket());
+    if (s == null) {
+      event.complete(false);
+      return;
+    }
+    JsonObject frame = event.getRawMessage();
+    refreshThen(event, s, frame, () -> {
+      if (admit(event, s, frame)) {
+        next.accept(s, frame);
+      }
     });
   }
 
