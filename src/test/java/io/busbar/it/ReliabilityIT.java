@@ -1,5 +1,6 @@
 package io.busbar.it;
 
+import io.busbar.testing.BridgeSocket;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.Ports;
 import org.junit.jupiter.api.AfterEach;

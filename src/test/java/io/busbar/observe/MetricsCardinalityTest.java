@@ -1,5 +1,6 @@
 package io.busbar.observe;
 
+import io.busbar.testing.BridgeSocket;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
@@ -51,17 +52,13 @@ class MetricsCardinalityTest {
   }
 
   private static Scrape scrape() {
-    try {
-      return Scrape.parse(ForkedNode.get(port, "/metrics").body());
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    return Scrape.of(port);
   }
 
   @Test
   void tenThousandAddressesStayWithinTheCap() throws Exception {
     long started = System.nanoTime();
-    try (RawBridge bridge = new RawBridge(port)) {
+    try (BridgeSocket bridge = BridgeSocket.connect(port)) {
       for (int i = 0; i < ADDRESSES; i++) {
         bridge.send(new JsonObject().put("type", "publish").put("address", "events.card." + i).put("body", new JsonObject().put("i", i)));
       }

@@ -1,6 +1,7 @@
 package io.busbar.observe;
 
 import io.busbar.BusbarNode;
+import io.busbar.testing.BridgeSocket;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
@@ -10,9 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,14 +43,7 @@ class MetricsTest {
   }
 
   private static Scrape scrape() {
-    try {
-      HttpResponse<String> response = ForkedNode.get(port, "/metrics");
-      assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("content-type").orElse("")).startsWith("text/plain");
-      return Scrape.parse(response.body());
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    return Scrape.of(port);
   }
 
   @Test
@@ -62,7 +55,7 @@ class MetricsTest {
     assertThat(ForkedNode.postJson(port, "/api/request/svc.echo", "{\"hi\":1}").statusCode()).isEqualTo(200);
     assertThat(ForkedNode.postJson(port, "/api/publish/secret.stuff", "{}").statusCode()).isEqualTo(403);
 
-    try (RawBridge bridge = new RawBridge(port)) {
+    try (BridgeSocket bridge = BridgeSocket.connect(port)) {
       bridge.send(new JsonObject().put("type", "register").put("address", "events.metrics"));
       bridge.send(new JsonObject().put("type", "register").put("address", "secret.stuff"));
       Wait.until("one raw WebSocket socket open", () -> scrape().sum("busbar_sockjs_sockets_open", "transport", "raw_websocket") == 1);
@@ -70,7 +63,7 @@ class MetricsTest {
       Wait.until("a bridge publish delivered back to the socket", () -> {
         try {
           bridge.send(new JsonObject().put("type", "publish").put("address", "events.metrics").put("body", new JsonObject()));
-          return bridge.received.poll(200, TimeUnit.MILLISECONDS) != null
+          return bridge.await(frame -> true, Duration.ofMillis(200)) != null
             && scrape().sum("busbar_bridge_messages_total", "address", "events.metrics", "direction", "out") >= 1;
         } catch (Exception e) {
           throw new AssertionError(e);

@@ -1,5 +1,8 @@
 package io.busbar.observe;
 
+import io.busbar.testing.ForkedNode;
+
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,11 +10,25 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** A parsed Prometheus text exposition, for assertions: one sample per series line. */
 record Scrape(List<Sample> samples) {
   private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   record Sample(String name, Map<String, String> labels, double value) {
+  }
+
+  /** Scrapes {@code /metrics} of the node on {@code port}: answered 200 in Prometheus text, parsed. */
+  static Scrape of(int port) {
+    try {
+      HttpResponse<String> response = ForkedNode.get(port, "/metrics");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("content-type").orElse("")).startsWith("text/plain");
+      return parse(response.body());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   static Scrape parse(String text) {

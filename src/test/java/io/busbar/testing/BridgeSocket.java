@@ -1,4 +1,4 @@
-package io.busbar.it;
+package io.busbar.testing;
 
 import io.vertx.core.json.JsonObject;
 
@@ -19,11 +19,11 @@ import java.util.function.Predicate;
  * one JSON frame per bridge message, in both directions. The bridge answers in binary frames, so both
  * frame kinds are read; fragments are joined before parsing.
  */
-final class BridgeSocket implements AutoCloseable {
+public final class BridgeSocket implements AutoCloseable {
   private final WebSocket socket;
   private final BlockingQueue<JsonObject> received = new LinkedBlockingQueue<>();
   /** The close status the server sent, once it closed the socket; -1 before. */
-  volatile int closeStatus = -1;
+  public volatile int closeStatus = -1;
 
   private BridgeSocket(int httpPort) throws Exception {
     socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -31,16 +31,16 @@ final class BridgeSocket implements AutoCloseable {
       .get(10, TimeUnit.SECONDS);
   }
 
-  static BridgeSocket connect(int httpPort) throws Exception {
+  public static BridgeSocket connect(int httpPort) throws Exception {
     return new BridgeSocket(httpPort);
   }
 
-  void send(JsonObject frame) throws Exception {
+  public void send(JsonObject frame) throws Exception {
     socket.sendText(frame.encode(), true).get(5, TimeUnit.SECONDS);
   }
 
   /** The next received frame that {@code wanted} accepts within {@code timeout}, or null; others are dropped. */
-  JsonObject await(Predicate<JsonObject> wanted, Duration timeout) throws InterruptedException {
+  public JsonObject await(Predicate<JsonObject> wanted, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long left;
     while ((left = deadline - System.nanoTime()) > 0) {
