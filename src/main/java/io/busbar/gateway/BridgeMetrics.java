@@ -5,9 +5,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-
 /**
  * Turns SockJS bridge events into Busbar's meters: open sockets by transport, messages in and out by
  * address, and denials. It runs after {@link io.busbar.gateway.security.SecureBridge} has decided a
@@ -16,8 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BridgeMetrics {
   private final Observability observability;
-  /** Sockets counted as open, so that a socket the gate refused is never counted as closed. */
-  private final Set<SockJSSocket> open = ConcurrentHashMap.newKeySet();
 
   BridgeMetrics(Observability observability) {
     this.observability = observability;
@@ -26,7 +21,7 @@ final class BridgeMetrics {
   void record(BridgeEvent event, boolean allowed) {
     switch (event.type()) {
       case SOCKET_CREATED -> {
-        if (allowed && open.add(event.socket())) {
+        if (allowed) {
           observability.socketOpened(transport(event.socket().uri()));
         }
       }
@@ -54,8 +49,9 @@ final class BridgeMetrics {
     }
   }
 
-  void closed(SockJSSocket socket) {
-    if (open.remove(socket)) {
+  /** A socket closed; {@code wasAdmitted}: it had been counted open (a refused socket never was). */
+  void closed(SockJSSocket socket, boolean wasAdmitted) {
+    if (wasAdmitted) {
       observability.socketClosed(transport(socket.uri()));
     }
   }

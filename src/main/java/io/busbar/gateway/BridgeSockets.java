@@ -7,22 +7,24 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
- * The SockJS sockets open on this node, so that a graceful drain can close them with status
+ * Closes the SockJS sockets open on this node (as the security gate keeps them) when a graceful drain
+ * begins, and any that connects during the drain, with status
  * {@value #SERVICE_RESTART} ("service restart", as in WebSocket close codes): the client should
  * reconnect, to another node.
  */
 final class BridgeSockets {
   static final int SERVICE_RESTART = 1012;
   static final String REASON = "node draining, reconnect to another node";
-  private final Set<SockJSSocket> open = ConcurrentHashMap.newKeySet();
   private final NodeContext node;
+  private final Supplier<List<SockJSSocket>> open;
 
-  BridgeSockets(Vertx vertx) {
+  /** @param open the sockets open now (the security gate keeps them) */
+  BridgeSockets(Vertx vertx, Supplier<List<SockJSSocket>> open) {
     this.node = NodeContext.of(vertx);
+    this.open = open;
     Reliability.of(vertx).onDrain(this::closeAll);
   }
 
@@ -30,20 +32,13 @@ final class BridgeSockets {
     if (node.draining()) {
       // Connected just as the drain began: send it elsewhere at once.
       socket.close(SERVICE_RESTART, REASON);
-      return;
     }
-    open.add(socket);
-  }
-
-  void closed(SockJSSocket socket) {
-    open.remove(socket);
   }
 
   private Future<Void> closeAll() {
-    for (SockJSSocket socket : List.copyOf(open)) {
+    for (SockJSSocket socket : open.get()) {
       socket.close(SERVICE_RESTART, REASON);
     }
-    open.clear();
     return Future.succeededFuture();
   }
 }

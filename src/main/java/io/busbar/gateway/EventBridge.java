@@ -45,12 +45,12 @@ final class EventBridge {
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
     BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx));
-    BridgeSockets sockets = new BridgeSockets(vertx);
+    // The gate's sessions are the open sockets: the drain closes those.
+    BridgeSockets sockets = new BridgeSockets(vertx, gate::openSockets);
     return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> {
       if (event.type() == BridgeEventType.SOCKET_CLOSED) {
         // Vert.x does not wait for the hook on a close, and the gate does not complete it.
-        sockets.closed(event.socket());
-        metrics.closed(event.socket());
+        metrics.closed(event.socket(), gate.admitted(event.socket()));
         gate.handle(event);
         return;
       }

@@ -103,6 +103,16 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     return sessions.size();
   }
 
+  /** Whether the gate admitted this socket and it has not closed yet. */
+  public boolean admitted(SockJSSocket sock) {
+    return sessions.containsKey(sock);
+  }
+
+  /** The sockets admitted and still open, as a copy. */
+  public List<SockJSSocket> openSockets() {
+    return List.copyOf(sessions.keySet());
+  }
+
   @Override
   public void handle(BridgeEvent event) {
     try {
