@@ -1,13 +1,12 @@
 package io.busbar;
 
+import io.busbar.testing.BridgeClient;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -23,11 +22,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,9 +42,8 @@ class SockJsBridgeTest {
   private static BusbarNode b;
   private static Vertx client;
   private static WebClient http;
-  private static WebSocketClient webSockets;
 
-  private final List<BridgeSocket> sockets = new ArrayList<>();
+  private final List<BridgeClient> sockets = new ArrayList<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
 
   @BeforeAll
@@ -57,7 +53,6 @@ class SockJsBridgeTest {
     b = cluster.start(1, dir, conf -> conf.put("roles", new JsonArray().add("consumer").add("gateway")));
     client = Vertx.vertx();
     http = WebClient.create(client);
-    webSockets = client.createWebSocketClient();
   }
 
   @AfterAll
@@ -67,14 +62,14 @@ class SockJsBridgeTest {
 
   @AfterEach
   void closeSockets() {
-    sockets.forEach(BridgeSocket::close);
+    sockets.forEach(BridgeClient::close);
     consumers.forEach(consumer -> Wait.await(consumer.unregister()));
   }
 
   @Test
   void registeredClientReceivesEventsPublishedOverHttpOnAnotherNode() {
     String address = "events.orders." + shortId();
-    BridgeSocket socket = connect();
+    BridgeClient socket = connect();
     socket.send(new JsonObject().put("type", "register").put("address", address));
     // The bridge does not acknowledge a registration, and it reaches node B a moment later: publish until one arrives.
     long deadline = System.nanoTime() + Wait.DEFAULT.toNanos();
@@ -96,7 +91,7 @@ class SockJsBridgeTest {
 
   @Test
   void sendWithReplyAddressGetsTheEchoReplyFromAnotherNode() {
-    BridgeSocket socket = connect();
+    BridgeClient socket = connect();
     JsonObject body = new JsonObject().put("x", 1).put("text", "hello");
 
     socket.send(new JsonObject().put("type", "send").put("address", "svc.echo").put("body", body).put("replyAddress", "r1"));
@@ -116,7 +111,7 @@ class SockJsBridgeTest {
       new JsonObject().put("type", "send").put("address", "svc.other").put("body", new JsonObject()).put("replyAddress", "r2"),
       new JsonObject().put("type", "publish").put("address", "secret.stuff").put("body", new JsonObject()),
       new JsonObject().put("type", "publish").put("address", "busbar.nodes").put("body", new JsonObject()))) {
-      BridgeSocket socket = connect();
+      BridgeClient socket = connect();
 
       socket.send(denied);
 
@@ -131,7 +126,7 @@ class SockJsBridgeTest {
     // Both consumers on the socket's own node, so that nothing depends on cluster propagation.
     Queue<Message<Object>> secret = consume(a, "secret.stuff");
     Queue<Message<Object>> permitted = consume(a, marker);
-    BridgeSocket socket = connect();
+    BridgeClient socket = connect();
 
     socket.send(new JsonObject().put("type", "publish").put("address", "secret.stuff").put("body", new JsonObject().put("n", 1)));
     socket.await("access_denied", f -> "err".equals(f.getString("type")));
@@ -179,9 +174,8 @@ class SockJsBridgeTest {
 
   // --- helpers
 
-  private BridgeSocket connect() {
-    WebSocket ws = Wait.await(webSockets.connect(cluster.httpPort(0), "127.0.0.1", "/eventbus/websocket"));
-    BridgeSocket socket = new BridgeSocket(ws);
+  private BridgeClient connect() {
+    BridgeClient socket = BridgeClient.connect(cluster.httpPort(0), null);
     sockets.add(socket);
     return socket;
   }
@@ -203,36 +197,5 @@ class SockJsBridgeTest {
 
   private static String shortId() {
     return UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  /** A raw-WebSocket bridge client: one JSON message per frame, and the server may use binary frames. */
-  private static final class BridgeSocket {
-    private final WebSocket ws;
-    private final Queue<JsonObject> frames = new ConcurrentLinkedQueue<>();
-
-    BridgeSocket(WebSocket ws) {
-      this.ws = ws;
-      // handler() gets the data of text and binary messages alike.
-      ws.handler(data -> frames.add(new JsonObject(data)));
-    }
-
-    void send(JsonObject frame) {
-      Wait.await(ws.writeTextMessage(frame.encode()));
-    }
-
-    Optional<JsonObject> find(Predicate<JsonObject> match) {
-      return frames.stream().filter(match).findFirst();
-    }
-
-    JsonObject await(String what, Predicate<JsonObject> match) {
-      Wait.until(what + " (frames so far: " + frames + ")", () -> find(match).isPresent());
-      return find(match).orElseThrow();
-    }
-
-    void close() {
-      if (!ws.isClosed()) {
-        Wait.await(ws.close());
-      }
-    }
   }
 }

@@ -1,6 +1,6 @@
 package io.busbar.it;
 
-import io.busbar.testing.BridgeSocket;
+import io.busbar.testing.BridgeClient;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.Ports;
 import io.vertx.core.json.JsonObject;
@@ -60,7 +60,7 @@ class ForkedClusterIT {
     // C keeps the default consumer.eventLog.file, relative to its own working directory.
     Path eventLogC = work.resolve("cluster-c").resolve("data").resolve("events.ndjson");
 
-    try (BridgeSocket socket = BridgeSocket.connect(httpB)) {
+    try (BridgeClient socket = BridgeClient.connect(httpB, null)) {
       socket.send(new JsonObject().put("type", "register").put("address", "events.orders"));
 
       // Publish on A until the subscriber on B gets one: each attempt is a new event with its own marker.
@@ -74,7 +74,7 @@ class ForkedClusterIT {
         assertThat(published.statusCode()).as(published.body()).isEqualTo(202);
         idByMarker.put(marker, new JsonObject(published.body()).getString("id"));
         socket.send(new JsonObject().put("type", "ping"));
-        received = socket.await(frame -> "rec".equals(frame.getString("type")) && "events.orders".equals(frame.getString("address"))
+        received = socket.take(frame -> "rec".equals(frame.getString("type")) && "events.orders".equals(frame.getString("address"))
           && frame.getValue("body") instanceof JsonObject body && idByMarker.containsKey(body.getString("order")), Duration.ofSeconds(1));
       }
       assertThat(received).as("an event published on A reaches a SockJS client on B within " + PROPAGATION).isNotNull();
@@ -98,7 +98,7 @@ class ForkedClusterIT {
       String replyAddress = UUID.randomUUID().toString();
       socket.send(new JsonObject().put("type", "send").put("address", "svc.echo").put("body", question)
         .put("replyAddress", replyAddress));
-      JsonObject reply = socket.await(frame -> replyAddress.equals(frame.getString("address")), Duration.ofSeconds(10));
+      JsonObject reply = socket.take(frame -> replyAddress.equals(frame.getString("address")), Duration.ofSeconds(10));
       assertThat(reply).as("svc.echo reply over B's bridge").isNotNull();
       assertThat(reply.getJsonObject("body")).isEqualTo(question);
       assertThat(reply.getJsonObject("headers").getString("busbar-node")).isEqualTo(nodeIdC);

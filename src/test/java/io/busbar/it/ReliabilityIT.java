@@ -1,6 +1,6 @@
 package io.busbar.it;
 
-import io.busbar.testing.BridgeSocket;
+import io.busbar.testing.BridgeClient;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.Ports;
 import org.junit.jupiter.api.AfterEach;
@@ -90,7 +90,7 @@ class ReliabilityIT {
   void sigtermOfAConsumerNodeLosesNothing() throws Exception {
     startCluster();
     DeliveryLoad load = new DeliveryLoad("term", List.of(httpPorts[0]), true);
-    BridgeSocket socket = BridgeSocket.connect(httpPorts[2]);
+    BridgeClient socket = BridgeClient.connect(httpPorts[2], null);
     AtomicLong failedAt = new AtomicLong();
     AtomicInteger exit = new AtomicInteger(-1);
     Thread stopper = new Thread(() -> {
@@ -107,7 +107,7 @@ class ReliabilityIT {
     stopper.join(60_000);
     Figures f = figures("SIGTERM of a consumer node at 30%", load, failedAt.get());
     assertThat(exit.get()).as("exit code after SIGTERM").isZero();
-    assertThat(socket.closeStatus).as("SockJS client closed with 1012 (service restart: reconnect elsewhere)").isEqualTo(1012);
+    assertThat(socket.closeCode).as("SockJS client closed with 1012 (service restart: reconnect elsewhere)").isEqualTo((short) 1012);
     socket.close();
     f.assertExactlyOnceForAcked();
     assertThat(f.acked).as("every delivery acknowledged (client honours Retry-After)").isEqualTo(f.sent);

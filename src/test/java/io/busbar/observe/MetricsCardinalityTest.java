@@ -1,6 +1,6 @@
 package io.busbar.observe;
 
-import io.busbar.testing.BridgeSocket;
+import io.busbar.testing.BridgeClient;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
@@ -58,7 +58,7 @@ class MetricsCardinalityTest {
   @Test
   void tenThousandAddressesStayWithinTheCap() throws Exception {
     long started = System.nanoTime();
-    try (BridgeSocket bridge = BridgeSocket.connect(port)) {
+    try (BridgeClient bridge = BridgeClient.connect(port, null)) {
       for (int i = 0; i < ADDRESSES; i++) {
         bridge.send(new JsonObject().put("type", "publish").put("address", "events.card." + i).put("body", new JsonObject().put("i", i)));
       }

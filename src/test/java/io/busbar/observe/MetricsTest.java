@@ -1,7 +1,7 @@
 package io.busbar.observe;
 
 import io.busbar.BusbarNode;
-import io.busbar.testing.BridgeSocket;
+import io.busbar.testing.BridgeClient;
 import io.busbar.testing.ForkedNode;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
@@ -55,7 +55,7 @@ class MetricsTest {
     assertThat(ForkedNode.postJson(port, "/api/request/svc.echo", "{\"hi\":1}").statusCode()).isEqualTo(200);
     assertThat(ForkedNode.postJson(port, "/api/publish/secret.stuff", "{}").statusCode()).isEqualTo(403);
 
-    try (BridgeSocket bridge = BridgeSocket.connect(port)) {
+    try (BridgeClient bridge = BridgeClient.connect(port, null)) {
       bridge.send(new JsonObject().put("type", "register").put("address", "events.metrics"));
       bridge.send(new JsonObject().put("type", "register").put("address", "secret.stuff"));
       Wait.until("one raw WebSocket socket open", () -> scrape().sum("busbar_sockjs_sockets_open", "transport", "raw_websocket") == 1);
@@ -63,7 +63,7 @@ class MetricsTest {
       Wait.until("a bridge publish delivered back to the socket", () -> {
         try {
           bridge.send(new JsonObject().put("type", "publish").put("address", "events.metrics").put("body", new JsonObject()));
-          return bridge.await(frame -> true, Duration.ofMillis(200)) != null
+          return bridge.take(frame -> true, Duration.ofMillis(200)) != null
             && scrape().sum("busbar_bridge_messages_total", "address", "events.metrics", "direction", "out") >= 1;
         } catch (Exception e) {
           throw new AssertionError(e);

@@ -10,7 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
@@ -235,25 +234,24 @@ class FuzzTest {
   // --- SockJS frames
 
   private int fuzzSockJs() {
-    WebSocketClient webSockets = client.createWebSocketClient();
     BridgeClient socket = null;
     int reconnects = 0;
     for (int i = 0; i < FRAME_CASES; i++) {
-      if (socket == null || socket.closed || socket.ws.isClosed()) {
+      if (socket == null || socket.closed) {
         if (socket != null) {
           count("socket-closed-by-node");
           reconnects++;
         }
-        socket = BridgeClient.connect(webSockets, port, null);
+        socket = BridgeClient.connect(port, null);
       }
       if (i % 500 == 0) {
         socket.sendNoWait(new JsonObject().put("type", "ping"));
       }
       Buffer frame = Buffer.buffer(frame());
       if (random.nextBoolean()) {
-        socket.ws.writeTextMessage(frame.toString(StandardCharsets.UTF_8));
+        socket.sendText(frame.toString(StandardCharsets.UTF_8));
       } else {
-        socket.ws.writeBinaryMessage(frame);
+        socket.sendBinary(frame);
       }
       if (i % 200 == 0) {
         // Over the XHR transports too, the frames wrapped as SockJS expects and not.
@@ -339,7 +337,7 @@ class FuzzTest {
     private int seq;
 
     void start() {
-      socket = BridgeClient.connect(client.createWebSocketClient(), port, null);
+      socket = BridgeClient.connect(port, null);
       timer = client.setPeriodic(20, id -> {
         web.post(port, "127.0.0.1", "/api/request/svc.echo").putHeader("content-type", "application/json")
           .sendBuffer(Buffer.buffer("{\"n\":1}")).onComplete(ar -> (ar.succeeded() && ar.result().statusCode() == 200 ? ok : failed).incrementAndGet());

@@ -8,8 +8,6 @@ import io.busbar.testing.Wait;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -36,7 +34,6 @@ class LimitsTest {
   private static TestCluster cluster;
   private static NodeContext node;
   private static Vertx client;
-  private static WebSocketClient webSockets;
   private static int port;
   private final List<BridgeClient> sockets = new ArrayList<>();
 
@@ -53,7 +50,6 @@ class LimitsTest {
     }).vertx());
     port = cluster.httpPort(0);
     client = Vertx.vertx();
-    webSockets = client.createWebSocketClient();
   }
 
   @AfterAll
@@ -67,8 +63,12 @@ class LimitsTest {
     Wait.until("the node has no open sockets", () -> node.socketsOpen.get() == 0);
   }
 
-  private BridgeClient open(WebSocketClient from, String sub) {
-    BridgeClient socket = Wait.await(BridgeClient.open(from, port, "/eventbus/websocket?access_token=" + Jwts.hs256(Jwts.claims(sub, 300))));
+  private BridgeClient open(String sub) {
+    return open(sub, null);
+  }
+
+  private BridgeClient open(String sub, String localAddress) {
+    BridgeClient socket = BridgeClient.open(port, "/eventbus/websocket?access_token=" + Jwts.hs256(Jwts.claims(sub, 300)), localAddress);
     sockets.add(socket);
     return socket;
   }
@@ -76,27 +76,25 @@ class LimitsTest {
   @Test
   void connectionsPerIpThenPerNode() {
     for (int i = 0; i < 3; i++) {
-      open(webSockets, "u" + i);
+      open("u" + i);
     }
     Wait.until("three sockets open", () -> node.socketsOpen.get() == 3);
-    BridgeClient fourth = open(webSockets, "u3");
+    BridgeClient fourth = open("u3");
     fourth.awaitClosed("per-IP limit", Wait.DEFAULT);
     assertThat(fourth.find(err("too_many_connections"))).isPresent();
     assertThat(fourth.closeCode).isEqualTo((short) 4429);
 
-    WebSocketClient second = client.createWebSocketClient(new WebSocketClientOptions().setLocalAddress("127.0.0.2"));
-    WebSocketClient third = client.createWebSocketClient(new WebSocketClientOptions().setLocalAddress("127.0.0.3"));
-    BridgeClient fromOtherIp = open(second, "v");
+    BridgeClient fromOtherIp = open("v", "127.0.0.2");
     Wait.until("four sockets open", () -> node.socketsOpen.get() == 4);
     assertThat(fromOtherIp.closed).isFalse();
-    BridgeClient overNode = open(third, "w");
+    BridgeClient overNode = open("w", "127.0.0.3");
     overNode.awaitClosed("per-node limit", Wait.DEFAULT);
     assertThat(overNode.find(err("too_many_connections"))).isPresent();
   }
 
   @Test
   void subscriptionsPerSocket() {
-    BridgeClient socket = open(webSockets, "s");
+    BridgeClient socket = open("s");
     for (int i = 0; i < 4; i++) {
       socket.send(new JsonObject().put("type", "register").put("address", "events.sub" + i));
     }
@@ -115,7 +113,7 @@ class LimitsTest {
 
   @Test
   void oversizeFramesAreRefusedThenTheSocketIsClosed() {
-    BridgeClient socket = open(webSockets, "big");
+    BridgeClient socket = open("big");
     JsonObject big = new JsonObject().put("type", "publish").put("address", "events.big").put("body", "x".repeat(2000));
     socket.send(big);
     socket.await("message_too_large", err("message_too_large"));
@@ -136,7 +134,7 @@ class LimitsTest {
 
   @Test
   void messageRatePerConnectionAndPerToken() {
-    BridgeClient socket = open(webSockets, "fast");
+    BridgeClient socket = open("fast");
     for (int i = 0; i < 60; i++) {
       socket.sendNoWait(new JsonObject().put("type", "publish").put("address", "events.rate").put("body", i));
     }
@@ -145,8 +143,8 @@ class LimitsTest {
     long perConnection = socket.count(err("rate_limited"));
 
     // Two sockets with one token: each stays under 20/s, together over 30/s.
-    BridgeClient a = open(webSockets, "shared");
-    BridgeClient b = open(webSockets, "shared");
+    BridgeClient a = open("shared");
+    BridgeClient b = open("shared");
     for (int i = 0; i < 18; i++) {
       a.sendNoWait(new JsonObject().put("type", "publish").put("address", "events.rate").put("body", i));
       b.sendNoWait(new JsonObject().put("type", "publish").put("address", "events.rate").put("body", i));
@@ -178,7 +176,7 @@ class LimitsTest {
       .sendBuffer(Buffer.buffer("1")));
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(r.bodyAsJsonObject().getString("error")).isEqualTo("address_too_long");
-    BridgeClient socket = open(webSockets, "len");
+    BridgeClient socket = open("len");
     socket.send(new JsonObject().put("type", "register").put("address", longAddress));
     socket.await("address_too_long", err("address_too_long"));
   }

@@ -10,7 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
@@ -261,12 +260,11 @@ class PermissionMatrixTest {
    * markers belong to that address.
    */
   private int[] sockJsMatrix(List<String> addresses) {
-    WebSocketClient webSockets = client.createWebSocketClient();
     int checks = 0;
     int forbidden = 0;
     List<String> wrong = new ArrayList<>();
     for (Caller caller : CALLERS) {
-      BridgeClient socket = BridgeClient.connect(webSockets, port, caller.token);
+      BridgeClient socket = BridgeClient.connect(port, caller.token);
       List<Integer> expectedRefusals = new ArrayList<>();
       for (String address : addresses) {
         int refusals = 0;

@@ -161,22 +161,22 @@ class SecurityTest {
   void everyJwtAttackClosesTheSocket() {
     Map<String, String> outcome = new LinkedHashMap<>();
     attacks().forEach((name, token) -> {
-      BridgeClient socket = track(BridgeClient.connect(webSockets, port, java.net.URLEncoder.encode(token, StandardCharsets.UTF_8)));
+      BridgeClient socket = track(BridgeClient.connect(port, java.net.URLEncoder.encode(token, StandardCharsets.UTF_8)));
       socket.awaitClosed(name + " closes the socket", Wait.DEFAULT);
       assertThat(socket.find(err("invalid_token"))).as(name).isPresent();
       assertThat(socket.closeCode).as(name).isEqualTo((short) 4401);
       outcome.put(name, socket.closeCode + " " + socket.closeReason);
     });
     System.out.println("JWT attacks over SockJS: " + outcome);
-    BridgeClient good = track(BridgeClient.connect(webSockets, port, Jwts.es256(Jwts.claims("alice", 300), Jwts.EC.getPrivate())));
+    BridgeClient good = track(BridgeClient.connect(port, Jwts.es256(Jwts.claims("alice", 300), Jwts.EC.getPrivate())));
     good.send(new JsonObject().put("type", "send").put("address", "svc.echo").put("body", new JsonObject().put("x", 1)).put("replyAddress", "r1"));
     good.await("echo reply", rec("r1"));
   }
 
   @Test
   void aSocketIsClosedWhenItsTokenExpiresUnlessRefreshed() {
-    BridgeClient stale = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("alice", 2))));
-    BridgeClient fresh = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("alice", 2))));
+    BridgeClient stale = track(BridgeClient.connect(port, Jwts.hs256(Jwts.claims("alice", 2))));
+    BridgeClient fresh = track(BridgeClient.connect(port, Jwts.hs256(Jwts.claims("alice", 2))));
     long opened = System.nanoTime();
     // A fresh token for the same subject in a frame header, well before expiry, sent to busbar.token.
     fresh.send(new JsonObject().put("type", "send").put("address", "busbar.token").put("replyAddress", "t1")
@@ -211,7 +211,7 @@ class SecurityTest {
 
   @Test
   void templatesGiveEachSubjectItsOwnInbox() {
-    BridgeClient alice = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("alice", 300))));
+    BridgeClient alice = track(BridgeClient.connect(port, Jwts.hs256(Jwts.claims("alice", 300))));
     alice.send(new JsonObject().put("type", "register").put("address", "user.bob.inbox"));
     alice.await("denied", err("access_denied"));
     alice.send(new JsonObject().put("type", "register").put("address", "user.alice.inbox"));
@@ -221,7 +221,7 @@ class SecurityTest {
     });
     assertThat(alice.count(err("access_denied"))).isEqualTo(1);
     // An anonymous socket gets the public address only.
-    BridgeClient anonymous = track(BridgeClient.connect(webSockets, port, null));
+    BridgeClient anonymous = track(BridgeClient.connect(port, null));
     anonymous.send(new JsonObject().put("type", "register").put("address", "events.orders"));
     anonymous.await("denied", err("access_denied"));
     anonymous.send(new JsonObject().put("type", "register").put("address", "public.news"));
@@ -238,8 +238,8 @@ class SecurityTest {
   @Test
   void aSocketMayReplyOnlyToMessagesItReceived() {
     String alice = Jwts.hs256(Jwts.claims("alice", 300));
-    BridgeClient owner = track(BridgeClient.connect(webSockets, port, alice));
-    BridgeClient other = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("bob", 300))));
+    BridgeClient owner = track(BridgeClient.connect(port, alice));
+    BridgeClient other = track(BridgeClient.connect(port, Jwts.hs256(Jwts.claims("bob", 300))));
     owner.send(new JsonObject().put("type", "register").put("address", "user.alice.inbox"));
     Queue<Message<Object>> replies = new ConcurrentLinkedQueue<>();
     Wait.until("a request reaches alice's socket", () -> {
@@ -275,7 +275,7 @@ class SecurityTest {
     withToken.put("authorization", "Bearer " + Jwts.hs256(Jwts.claims("alice", 300, "user", "beta")));
     assertThat(post("/api/publish/" + address, new JsonObject().put("via", "http"), withToken).statusCode()).isEqualTo(202);
 
-    BridgeClient socket = track(BridgeClient.connect(webSockets, port, Jwts.hs256(Jwts.claims("bob", 300, "user"))));
+    BridgeClient socket = track(BridgeClient.connect(port, Jwts.hs256(Jwts.claims("bob", 300, "user"))));
     JsonObject frameHeaders = new JsonObject();
     spoofed.forEach(frameHeaders::put);
     socket.send(new JsonObject().put("type", "publish").put("address", address).put("body", new JsonObject().put("via", "sockjs"))

@@ -66,10 +66,10 @@ class SlowClientTest {
   void aStalledClientIsDisconnectedAndTheOthersKeepTheirLatency() {
     NodeContext ctx = NodeContext.of(node.vertx());
     EventBus bus = node.vertx().eventBus();
-    BridgeClient good = BridgeClient.connect(webSockets, port, null);
+    BridgeClient good = BridgeClient.connect(port, null);
     good.send(new JsonObject().put("type", "register").put("address", "events.good"));
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-    good.ws.handler(data -> latencies.add((System.nanoTime() - new JsonObject(data).getJsonObject("body").getLong("t")) / 1e6));
+    good.onFrame(frame -> latencies.add((System.nanoTime() - frame.getJsonObject("body").getLong("t")) / 1e6));
     Wait.until("the good client is subscribed", () -> {
       bus.publish("events.good", new JsonObject().put("t", System.nanoTime()));
       return Wait.within(Duration.ofMillis(100), () -> !latencies.isEmpty());
