@@ -5,7 +5,11 @@ import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +30,7 @@ import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
+import static io.busbar.testing.BridgeClient.rec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -135,6 +140,73 @@ class SockJsBridgeTest {
     Wait.until("the permitted publish on " + marker, () -> !permitted.isEmpty());
 
     assertThat(secret).isEmpty();
+  }
+
+  @Test
+  void aPublishReachesEverySubscriberAndASendExactlyOne() {
+    String address = "events.orders." + shortId();
+    BridgeClient first = connect();
+    BridgeClient second = connect();
+    first.send(new JsonObject().put("type", "register").put("address", address));
+    second.send(new JsonObject().put("type", "register").put("address", address));
+    // Subscriptions are node-local: once both sockets got one published marker, both are registered.
+    Wait.until("both sockets subscribed", () -> {
+      a.vertx().eventBus().publish(address, new JsonObject().put("warmup", true));
+      return Wait.within(Duration.ofMillis(200), () -> first.find(f -> "rec".equals(f.getString("type"))).isPresent()
+        && second.find(f -> "rec".equals(f.getString("type"))).isPresent());
+    });
+
+    a.vertx().eventBus().publish(address, new JsonObject().put("n", "all"));
+    for (int i = 0; i < 4; i++) {
+      a.vertx().eventBus().send(address, new JsonObject().put("n", "one-" + i));
+    }
+    a.vertx().eventBus().publish(address, new JsonObject().put("n", "end"));
+
+    for (BridgeClient socket : List.of(first, second)) {
+      socket.await("the last publish", f -> "end".equals(body(f).getString("n")));
+      assertThat(socket.count(f -> "all".equals(body(f).getString("n")))).isEqualTo(1);
+    }
+    long sends = first.count(f -> body(f).getString("n", "").startsWith("one-")) + second.count(f -> body(f).getString("n", "").startsWith("one-"));
+    assertThat(sends).as("each send reaches exactly one socket").isEqualTo(4);
+    assertThat(first.count(f -> body(f).getString("n", "").startsWith("one-"))).as("sends take turns").isEqualTo(2);
+
+    first.send(new JsonObject().put("type", "unregister").put("address", address));
+    second.close();
+    // With no subscriber left, the node's one consumer for the address is gone too.
+    Wait.until("no handlers for " + address, () -> Wait.await(a.vertx().eventBus().request(address, 1,
+        new DeliveryOptions().setSendTimeout(1000)).map(false)
+      .recover(e -> Future.succeededFuture(e instanceof ReplyException x && x.failureType() == ReplyFailure.NO_HANDLERS))));
+  }
+
+  @Test
+  void aClientAnswersARequestFromTheBusAndGetsTheAnswerToItsAnswer() {
+    String address = "events.orders." + shortId();
+    BridgeClient socket = connect();
+    socket.send(new JsonObject().put("type", "register").put("address", address));
+    Wait.until("the socket subscribed", () -> {
+      a.vertx().eventBus().publish(address, new JsonObject().put("warmup", true));
+      return Wait.within(Duration.ofMillis(200), () -> socket.find(f -> "rec".equals(f.getString("type"))).isPresent());
+    });
+
+    var answered = a.vertx().eventBus().<JsonObject>request(address, new JsonObject().put("q", "ping?"));
+    JsonObject request = socket.await("the request", f -> "ping?".equals(body(f).getString("q")));
+    String replyTo = request.getString("replyAddress");
+    assertThat(replyTo).isNotNull();
+    socket.send(new JsonObject().put("type", "send").put("address", replyTo).put("body", new JsonObject().put("a", "pong"))
+      .put("replyAddress", "again"));
+    Message<JsonObject> answer = Wait.await(answered);
+    assertThat(answer.body()).isEqualTo(new JsonObject().put("a", "pong"));
+    answer.reply(new JsonObject().put("a", "thanks"));
+    JsonObject last = socket.await("the answer to the answer", rec("again"));
+    assertThat(body(last)).isEqualTo(new JsonObject().put("a", "thanks"));
+
+    // The reply address was good for one answer only.
+    socket.send(new JsonObject().put("type", "send").put("address", replyTo).put("body", new JsonObject()));
+    socket.await("a second answer is refused", f -> "err".equals(f.getString("type")));
+  }
+
+  private static JsonObject body(JsonObject frame) {
+    return frame.getValue("body") instanceof JsonObject body ? body : new JsonObject();
   }
 
   @Test

@@ -175,6 +175,11 @@ public final class Observability implements Shareable {
 
   /** A message crossing the SockJS bridge: {@code in} from a client, {@code out} to a client. */
   public void bridgeMessage(String direction, String address) {
+    bridgeMessages(direction, address, 1);
+  }
+
+  /** {@code count} messages crossing the bridge on one address at once (one event fanned out to sockets). */
+  public void bridgeMessages(String direction, String address, long count) {
     // Keyed by the label, not the address: past the cap every address shares the "other" counter, and the
     // cache stays as bounded as the labels. The first address of a label registers it exactly as before.
     String label = addressCap.label(address);
@@ -184,7 +189,7 @@ public final class Observability implements Shareable {
         .tag("direction", direction).tag(AddressCap.TAG, address)
         .description("Messages across the SockJS bridge by direction and address").register(registry));
     }
-    counter.increment();
+    counter.increment(count);
   }
 
   /** A request refused: {@code reason} is a stable code such as {@code sockjs_inbound}. */

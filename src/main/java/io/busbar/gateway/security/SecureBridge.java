@@ -1,11 +1,16 @@
 package io.busbar.gateway.security;
 
 import io.busbar.NodeContext;
+import io.busbar.observe.Observability;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
@@ -69,6 +74,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private final long graceMs;
   private final Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
+  private final Observability observability;
+  private final FanOut<Session> fanOut;
   private final AtomicInteger pending = new AtomicInteger();
   private long timer = -1;
 
@@ -85,6 +92,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     this.oversizeStrikes = limits.getInteger("oversizeFramesBeforeClose");
     this.queueBytes = limits.getInteger("outboundQueueBytes");
     this.graceMs = limits.getInteger("slowClientGraceMs");
+    this.observability = Observability.of(vertx);
+    this.fanOut = new FanOut<>(vertx, this::deliver, (address, sockets) -> observability.bridgeMessages("out", address, sockets));
   }
 
   /** Starts the periodic check of expiry, slow clients and reply addresses. */
@@ -96,6 +105,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
+    fanOut.close();
   }
 
   /** Open sockets this gate knows about (for tests and stats). */
@@ -155,7 +165,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         event.complete(false);
         return;
       }
-      sessions.put(sock, new Session(ip, id));
+      sessions.put(sock, new Session(sock, ip, id));
       perIp.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
       node.socketsOpen.incrementAndGet();
       event.complete(true);
@@ -173,6 +183,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void closed(SockJSSocket sock) {
     Session s = sessions.remove(sock);
     if (s != null) {
+      s.subscriptions.forEach(address -> fanOut.unsubscribe(address, s));
       node.socketsOpen.decrementAndGet();
       perIp.computeIfPresent(s.ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
       security.perConnection.forget(s);
@@ -191,11 +202,13 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         tokenStatus(event, s, frame, (String) reply);
         return;
       }
-      Long replyExpiry = address == null ? null : s.replies.get(address);
-      if (event.type() == BridgeEventType.SEND && replyExpiry != null) {
-        // A reply to a message this socket received: allowed once, whatever the rules say.
-        s.replies.remove(address);
-      } else {
+      // A reply to a message this socket received: allowed once, whatever the rules say.
+      Pending pending = event.type() == BridgeEventType.SEND ? s.takeReply(address) : null;
+      if (pending != null && pending.message != null) {
+        answer(s, pending.message, frame, (String) reply);
+        return;
+      }
+      if (pending == null) {
         Action action = event.type() == BridgeEventType.PUBLISH ? Action.PUBLISH : reply != null ? Action.REQUEST : Action.SEND;
         if (!permitted(event, s, action, address)) {
           return;
@@ -213,12 +226,19 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       if (!permitted(event, s, Action.SUBSCRIBE, address)) {
         return;
       }
-      if (!s.subscriptions.contains(address) && s.subscriptions.size() >= maxSubscriptions) {
+      if (s.subscriptions.contains(address)) {
+        // As the Vert.x bridge answers it; the frame goes no further.
+        error(event.socket(), "address_already_registered", "this socket is already subscribed to the address");
+        return;
+      }
+      if (s.subscriptions.size() >= maxSubscriptions) {
         refuse(event, "too_many_subscriptions", "gateway.limits.maxSubscriptionsPerSocket (" + maxSubscriptions + ") reached");
         return;
       }
       s.subscriptions.add(address);
-      event.complete(true);
+      fanOut.subscribe(address, s);
+      // The event is deliberately left uncompleted: completing it would have the Vert.x bridge register a
+      // consumer of its own for this socket, which is what the fan-out replaces. Nothing waits on it.
     });
   }
 
@@ -243,8 +263,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void unregister(BridgeEvent event) {
     Session s = sessions.get(event.socket());
     JsonObject frame = event.getRawMessage();
-    if (s != null && frame != null && frame.getValue("address") instanceof String a) {
-      s.subscriptions.remove(a);
+    if (s != null && frame != null && frame.getValue("address") instanceof String a && s.subscriptions.remove(a)) {
+      fanOut.unsubscribe(a, s);
     }
     event.complete(true);
   }
@@ -354,19 +374,33 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     }
   }
 
+  /**
+   * A message the Vert.x bridge delivers itself: only the replies to this socket's own requests now, the
+   * subscriptions being the fan-out's. Written by this class, through the bounded queue.
+   */
   private void receive(BridgeEvent event) {
-    SockJSSocket sock = event.socket();
-    Session s = sessions.get(sock);
-    event.complete(false); // this class writes the frame itself, through the bounded queue
+    Session s = sessions.get(event.socket());
+    event.complete(false);
     if (s == null) {
       return;
     }
     JsonObject envelope = event.getRawMessage();
     if (envelope.getValue("replyAddress") instanceof String reply) {
-      s.replies.put(reply, System.currentTimeMillis() + replyTimeoutMs);
+      s.expectReply(reply, new Pending(null, System.currentTimeMillis() + replyTimeoutMs));
     }
-    // One encoding per published message, shared by every socket it reaches (the bytes are the same).
-    Buffer frame = EncodedFrames.encode(envelope);
+    write(s, envelope.toBuffer());
+  }
+
+  /** A fan-out delivery: the frame is shared by every socket the message reaches. */
+  private void deliver(Session s, Message<Object> message, Buffer frame) {
+    if (message.replyAddress() != null) {
+      s.expectReply(message.replyAddress(), new Pending(message, System.currentTimeMillis() + replyTimeoutMs));
+    }
+    write(s, frame);
+  }
+
+  /** Writes through the socket's bounded queue; a socket over it loses the frame and is timed for closing. */
+  private void write(Session s, Buffer frame) {
     int size = frame.length();
     if (s.queued + size > queueBytes) {
       s.dropped++;
@@ -377,10 +411,47 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     }
     s.queued += size;
     node.eventsOut.incrementAndGet();
-    sock.write(frame).onComplete((v, e) -> {
+    s.sock.write(frame).onComplete((v, e) -> {
       s.queued -= size;
       if (s.queued <= queueBytes / 2) {
         s.overSince = 0;
+      }
+    });
+  }
+
+  /**
+   * The client's reply to a request it received through the fan-out: sent to the requester here, since
+   * the Vert.x bridge never saw the request. A reply that asks for a reply itself gets it as a
+   * {@code rec} frame (or an {@code err} frame with the failure), as the Vert.x bridge would send it.
+   */
+  private void answer(Session s, Message<Object> request, JsonObject frame, String replyAddress) {
+    if (replyAddress != null && replyAddress.length() > 36) {
+      error(s.sock, "invalid_reply_address", "replyAddress is longer than 36 characters");
+      return;
+    }
+    trustHeaders(frame, s.identity);
+    node.eventsIn.incrementAndGet();
+    observability.bridgeMessage("in", request.replyAddress());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(replyTimeoutMs);
+    if (frame.getValue("headers") instanceof JsonObject headers) {
+      MultiMap map = MultiMap.caseInsensitiveMultiMap();
+      headers.forEach(e -> map.add(e.getKey(), String.valueOf(e.getValue())));
+      options.setHeaders(map);
+    }
+    Object body = frame.getValue("body");
+    if (replyAddress == null) {
+      request.reply(body, options);
+      return;
+    }
+    request.replyAndRequest(body, options).onComplete((answer, failure) -> {
+      if (failure == null) {
+        if (answer.replyAddress() != null) {
+          s.expectReply(answer.replyAddress(), new Pending(answer, System.currentTimeMillis() + replyTimeoutMs));
+        }
+        write(s, FanOut.envelope(replyAddress, answer).toBuffer());
+      } else if (failure instanceof ReplyException cause) {
+        write(s, new JsonObject().put("type", "err").put("address", replyAddress).put("failureCode", cause.failureCode())
+          .put("failureType", cause.failureType().name()).put("message", cause.getMessage()).toBuffer());
       }
     });
   }
@@ -397,7 +468,9 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       } else if (s.identity.expiresAtMillis() > 0 && s.identity.expiresAtMillis() <= now && !s.closing) {
         expire(sock);
       }
-      s.replies.values().removeIf(expiry -> expiry <= now);
+      if (s.replies != null) {
+        s.replies.values().removeIf(p -> p.expiresAt <= now);
+      }
     });
   }
 
@@ -420,20 +493,41 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   }
 
   /** One socket's state; touched only from its event loop. */
+  /**
+   * A message with a reply address that a client received and may answer once until {@code expiresAt}:
+   * {@code message} is null when the Vert.x bridge delivered it (and forwards the answer itself).
+   */
+  private record Pending(Message<Object> message, long expiresAt) {
+  }
+
   private static final class Session {
+    final SockJSSocket sock;
     final String ip;
     volatile Identity identity;
     final Set<String> subscriptions = new HashSet<>();
-    final Map<String, Long> replies = new ConcurrentHashMap<>();
+    /** Reply addresses of messages this socket received, created on the first: most sockets never get one. */
+    Map<String, Pending> replies;
     volatile long queued;
     volatile long overSince;
     volatile boolean closing;
     long dropped;
     int oversize;
 
-    Session(String ip, Identity identity) {
+    Session(SockJSSocket sock, String ip, Identity identity) {
+      this.sock = sock;
       this.ip = ip;
       this.identity = identity;
+    }
+
+    void expectReply(String address, Pending pending) {
+      if (replies == null) {
+        replies = new ConcurrentHashMap<>();
+      }
+      replies.put(address, pending);
+    }
+
+    Pending takeReply(String address) {
+      return replies == null || address == null ? null : replies.remove(address);
     }
   }
 }

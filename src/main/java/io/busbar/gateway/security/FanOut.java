@@ -1,0 +1,152 @@
+package io.busbar.gateway.security;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bridge's subscriptions: one event-bus consumer per address for all the sockets of one gateway
+ * instance, instead of the Vert.x bridge's one consumer per socket and address.
+ * <p>
+ * A message is copied, wrapped in its {@code rec} envelope and encoded once, then the same bytes are
+ * handed to every subscribed socket; the cluster holds one registration per address and node instead of
+ * one per socket. A published message reaches every subscriber; a sent one (or a request) reaches one,
+ * round robin, as it would have reached one of the per-socket consumers. Consumes whatever address a
+ * socket subscribed to; publishes nothing. Not thread-safe: used only from the gateway instance's event
+ * loop. A consumer that fails to register leaves its sockets subscribed to nothing, and is logged by
+ * Vert.x.
+ */
+final class FanOut<S> {
+  /** Writes one encoded {@code rec} frame of {@code message} to {@code member}. */
+  interface Sink<S> {
+    void deliver(S member, Message<Object> message, Buffer frame);
+  }
+
+  /** Told after each message how many sockets it was handed to. */
+  interface Delivered {
+    void count(String address, int sockets);
+  }
+
+  private final Vertx vertx;
+  private final Sink<S> sink;
+  private final Delivered delivered;
+  private final Map<String, Group<S>> groups = new HashMap<>();
+
+  FanOut(Vertx vertx, Sink<S> sink, Delivered delivered) {
+    this.vertx = vertx;
+    this.sink = sink;
+    this.delivered = delivered;
+  }
+
+  void subscribe(String address, S member) {
+    groups.computeIfAbsent(address, this::group).add(member);
+  }
+
+  void unsubscribe(String address, S member) {
+    Group<S> group = groups.get(address);
+    if (group != null && group.remove(member) && group.isEmpty()) {
+      groups.remove(address);
+      group.consumer.unregister();
+    }
+  }
+
+  /** Addresses with at least one subscriber here (for tests and stats). */
+  int addresses() {
+    return groups.size();
+  }
+
+  Future<Void> close() {
+    List<Future<Void>> unregistered = new ArrayList<>();
+    groups.values().forEach(g -> unregistered.add(g.consumer.unregister()));
+    groups.clear();
+    return Future.join(unregistered).mapEmpty();
+  }
+
+  private Group<S> group(String address) {
+    Group<S> group = new Group<>();
+    group.consumer = vertx.eventBus().<Object>consumer(address).handler(message -> deliver(address, group, message));
+    return group;
+  }
+
+  private void deliver(String address, Group<S> group, Message<Object> message) {
+    if (group.isEmpty()) {
+      return;
+    }
+    Buffer frame = envelope(address, message).toBuffer();
+    if (message.isSend()) {
+      sink.deliver(group.next(), message, frame);
+      delivered.count(address, 1);
+      return;
+    }
+    // A copy: a write may close a socket (slow client), which unsubscribes it while we iterate.
+    List<S> members = new ArrayList<>(group.members);
+    for (S member : members) {
+      sink.deliver(member, message, frame);
+    }
+    delivered.count(address, members.size());
+  }
+
+  /** The frame the Vert.x bridge would write for this message, built once. */
+  static JsonObject envelope(String address, Message<?> message) {
+    JsonObject envelope = new JsonObject().put("type", "rec").put("address", address).put("body", message.body());
+    if (message.replyAddress() != null) {
+      envelope.put("replyAddress", message.replyAddress());
+    }
+    MultiMap headers = message.headers();
+    if (headers != null && !headers.isEmpty()) {
+      JsonObject copy = new JsonObject();
+      for (String name : headers.names()) {
+        List<String> values = headers.getAll(name);
+        copy.put(name, values.size() == 1 ? values.get(0) : values);
+      }
+      envelope.put("headers", copy);
+    }
+    return envelope;
+  }
+
+  /** The members of one address: a list for iteration, an index for O(1) removal among thousands. */
+  private static final class Group<S> {
+    MessageConsumer<Object> consumer;
+    final List<S> members = new ArrayList<>();
+    final Map<S, Integer> index = new IdentityHashMap<>();
+    int cursor;
+
+    void add(S member) {
+      if (index.putIfAbsent(member, members.size()) == null) {
+        members.add(member);
+      }
+    }
+
+    boolean remove(S member) {
+      Integer at = index.remove(member);
+      if (at == null) {
+        return false;
+      }
+      S last = members.remove(members.size() - 1);
+      if (last != member) {
+        members.set(at, last);
+        index.put(last, at);
+      }
+      return true;
+    }
+
+    boolean isEmpty() {
+      return members.isEmpty();
+    }
+
+    S next() {
+      cursor = (cursor + 1) % members.size();
+      return members.get(cursor);
+    }
+  }
+}
