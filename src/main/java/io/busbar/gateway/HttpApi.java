@@ -2,6 +2,7 @@ package io.busbar.gateway;
 
 import io.busbar.Addresses;
 import io.busbar.ApiError;
+import io.busbar.EventIds;
 import io.busbar.NodeContext;
 import io.busbar.gateway.security.Action;
 import io.busbar.gateway.security.GatewaySecurity;
@@ -20,7 +21,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * The HTTP side of the bridge: {@code POST /api/publish|send|request/{address}} put an event on the
@@ -104,7 +104,7 @@ final class HttpApi {
     });
     try {
       IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
-        () -> UUID.randomUUID().toString());
+        EventIds::next);
       security.trust(event.headers(), ctx);
       return event;
     } catch (IncomingEvent.Rejected rejected) {

@@ -9,8 +9,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -51,13 +50,14 @@ public record IncomingEvent(String id, Object body, Map<String, String> headers)
       return binary(httpHeaders, body, newId);
     }
     requireJson(mediaType, "content-type");
-    String id = httpHeaders.getOrDefault(Addresses.HEADER_ID, newId.get());
+    String given = httpHeaders.get(Addresses.HEADER_ID);
+    String id = given != null ? given : newId.get();
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put(Addresses.HEADER_ID, id);
     headers.put(Addresses.HEADER_SPECVERSION, "1.0");
     headers.put(Addresses.HEADER_SOURCE, DEFAULT_SOURCE);
     headers.put(Addresses.HEADER_TYPE, DEFAULT_TYPE);
-    headers.put(Addresses.HEADER_TIME, OffsetDateTime.now(ZoneOffset.UTC).toString());
+    headers.put(Addresses.HEADER_TIME, Instant.now().toString());
     headers.put(Addresses.HEADER_CONTENT_TYPE, "application/json");
     return new IncomingEvent(id, parseJson(body), headers);
   }

@@ -1,5 +1,6 @@
 package io.busbar.gateway;
 
+import io.busbar.EventIds;
 import io.busbar.NodeContext;
 import io.busbar.observe.NodeHealth;
 import io.busbar.observe.Observability;
@@ -12,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Set;
-import java.util.UUID;
+
 import java.util.function.BooleanSupplier;
 
 /**
@@ -55,7 +56,7 @@ final class ObservedRoutes {
 
   private static void outcome(RoutingContext ctx, Observability observability, String nodeId) {
     String given = ctx.request().getHeader(REQUEST_ID);
-    String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : UUID.randomUUID().toString();
+    String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
     long started = System.nanoTime();
     ctx.response().putHeader(REQUEST_ID, requestId);
     ctx.addHeadersEndHandler(v -> {
