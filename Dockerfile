@@ -27,6 +27,12 @@ RUN groupadd --gid 10001 busbar \
 # only data/ is writable by the node. Mount a volume there to keep it across containers.
 WORKDIR /app
 COPY --from=build /build/target/busbar.jar /app/busbar.jar
+# A class-data-sharing archive of the classes a node loads to start (recorded by one start and clean stop,
+# in /tmp so that nothing it writes lands in /app/data): the node is ready in about half the time. A JVM
+# that cannot use the archive (other options, other JDK) ignores it and starts as before.
+RUN cd /tmp && java -XX:MaxRAMPercentage=75 -Xlog:cds=off -XX:ArchiveClassesAtExit=/app/busbar.jsa -jar /app/busbar.jar \
+      --exit-when-ready --http-port 0 --cluster-port 5701 --members 127.0.0.1:5701 --cluster-name cds-training \
+ && rm -rf /tmp/data
 USER busbar
 # Busbar's HTTP default is loopback, which nothing outside the container can reach.
 ENV BUSBAR_HTTP_HOST=0.0.0.0
@@ -37,4 +43,4 @@ EXPOSE 8080 5701
 # No HEALTHCHECK here: a node without the gateway role has no HTTP endpoint, so one check cannot fit
 # every node. docker-compose.yml checks /ready on the gateway nodes.
 # Exec form: java is PID 1 and receives SIGTERM itself, leaves the cluster and exits 0.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/busbar.jar"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-Xlog:cds=off", "-XX:SharedArchiveFile=/app/busbar.jsa", "-jar", "/app/busbar.jar"]

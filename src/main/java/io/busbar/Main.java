@@ -29,6 +29,8 @@ public final class Main {
   public static final int EXIT_START_FAILED = 1;
   public static final int EXIT_BAD_CONFIG = 2;
   private static final long STOP_TIMEOUT_SECONDS = 30;
+  /** Start, wait until ready, stop cleanly, exit 0: a smoke test, and the run that records a CDS archive. */
+  static final String EXIT_WHEN_READY = "--exit-when-ready";
 
   private Main() {
   }
@@ -65,9 +67,12 @@ public final class Main {
     if (CommandLine.printHelpIfRequested(parsed)) {
       return 0;
     }
+    boolean exitWhenReady = parsed.hasMatchedOption(EXIT_WHEN_READY);
     Map<String, String> flags = new LinkedHashMap<>();
     for (OptionSpec option : parsed.matchedOptions()) {
-      flags.put(option.longestName(), option.getValue());
+      if (!option.longestName().equals(EXIT_WHEN_READY)) {
+        flags.put(option.longestName(), option.getValue());
+      }
     }
     JsonObject config;
     try {
@@ -92,8 +97,23 @@ public final class Main {
     log.info("Busbar node {} ready: roles {}{}", node.nodeId(), config.getJsonArray("roles").encode(),
       config.getJsonArray("roles").contains("gateway")
         ? ", HTTP on http://" + gateway.getString("host") + ":" + gateway.getInteger("port") : "");
+    if (exitWhenReady) {
+      return stop(node, log);
+    }
     stopOnSignals(node, log);
     return -1;
+  }
+
+  /** Drains, undeploys and leaves the cluster; the exit code to end with. */
+  private static int stop(BusbarNode node, Logger log) {
+    try {
+      node.drainAndClose().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      log.info("stopped");
+      return 0;
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      log.error("did not stop cleanly within {} s", STOP_TIMEOUT_SECONDS, e);
+      return EXIT_START_FAILED;
+    }
   }
 
   private static void stopOnSignals(BusbarNode node, Logger log) {
@@ -105,15 +125,7 @@ public final class Main {
         }
         once.countDown();
         log.info("SIG{} received: draining, undeploying and leaving the cluster", name);
-        int code = 0;
-        try {
-          node.drainAndClose().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-          log.info("stopped");
-        } catch (InterruptedException | ExecutionException | TimeoutException e) {
-          log.error("did not stop cleanly within {} s", STOP_TIMEOUT_SECONDS, e);
-          code = EXIT_START_FAILED;
-        }
-        System.exit(code);
+        System.exit(stop(node, log));
       });
     }
   }
@@ -139,6 +151,9 @@ public final class Main {
       "Starts a Busbar node: clustered event bus, HTTP API and SockJS bridge.",
       "Precedence: flag > environment variable > --conf file > embedded conf/busbar.json.");
     spec.version("Busbar " + Main.class.getPackage().getImplementationVersion());
+    spec.addOption(OptionSpec.builder(EXIT_WHEN_READY).arity("0")
+      .description("start, wait until ready, then stop cleanly and exit 0 (a smoke test; with"
+        + " -XX:ArchiveClassesAtExit it records a class-data-sharing archive, see the README)").build());
     spec.addOption(OptionSpec.builder(ConfigLoader.CONF_FLAG).paramLabel("FILE").type(String.class)
       .description("JSON configuration merged over the defaults (env " + ConfigLoader.CONF_ENV + ")").build());
     for (Setting s : Setting.values()) {

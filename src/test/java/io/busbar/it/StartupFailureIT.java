@@ -101,6 +101,28 @@ class StartupFailureIT {
     awaitClusterSize(httpX, 1);
   }
 
+  @Test
+  void exitWhenReadyStartsStopsAndRecordsAClassDataSharingArchive() throws Exception {
+    // What the Dockerfile runs at image build; the archive is what makes the next start faster.
+    Path archive = work.resolve("busbar.jsa");
+    ForkedNode trained = ForkedNode.startWithJvmFlags("exit-when-ready", work.resolve("trained"),
+      ForkedNode.clusterEnv(cluster, clusterPort, Ports.free(), "127.0.0.1:" + clusterPort),
+      List.of("-Xlog:cds=off", "-XX:ArchiveClassesAtExit=" + archive), "--exit-when-ready");
+    nodes.add(trained);
+    assertThat(trained.awaitExit(START)).as(trained.output()).isEqualTo(0);
+    assertThat(trained.output()).contains("ready: roles", "stopped");
+    assertThat(archive).isNotEmptyFile();
+
+    // A node started with the archive uses it, and otherwise starts as before.
+    int http = Ports.free();
+    ForkedNode node = ForkedNode.startWithJvmFlags("with-archive", work.resolve("with-archive"),
+      ForkedNode.clusterEnv(cluster, clusterPort, http, "127.0.0.1:" + clusterPort),
+      List.of("-Xshare:on", "-XX:SharedArchiveFile=" + archive));
+    nodes.add(node);
+    node.awaitReady(START);
+    assertThat(ForkedNode.get(http, "/ready").statusCode()).isEqualTo(200);
+  }
+
   /** Runs a node that must refuse its configuration; returns what it printed. */
   private String exitsWithBadConfig(String name, Map<String, String> extraEnv, String... args) throws Exception {
     // A real cluster name and free ports anyway: if the check under test were missed, the node must not

@@ -47,13 +47,26 @@ public final class ForkedNode implements AutoCloseable {
     return startJar(name, jar(), workDir, env, args);
   }
 
+  /** Same, with JVM flags before {@code -jar} (a class-data-sharing archive, say). */
+  public static ForkedNode startWithJvmFlags(String name, Path workDir, Map<String, String> env, List<String> jvmFlags,
+                                             String... args) throws IOException {
+    return startJar(name, jar(), workDir, env, jvmFlags, args);
+  }
+
   /** Same, for another fat jar (a user's project that embeds Busbar). */
   public static ForkedNode startJar(String name, Path jar, Path workDir, Map<String, String> env, String... args) throws IOException {
+    return startJar(name, jar, workDir, env, List.of(), args);
+  }
+
+  private static ForkedNode startJar(String name, Path jar, Path workDir, Map<String, String> env, List<String> jvmFlags,
+                                     String... args) throws IOException {
     Path logDir = Path.of("target", "it-logs").toAbsolutePath();
     Files.createDirectories(logDir);
     Files.createDirectories(workDir);
     Path log = logDir.resolve(name + ".log");
-    List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString()));
+    List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC"));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-jar", jar.toString()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile())
       .redirectErrorStream(true).redirectOutput(log.toFile());
