@@ -37,10 +37,22 @@ final class Proc implements AutoCloseable {
     this.startedNanos = startedNanos;
   }
 
+  /** Every online CPU ("0-1"), whatever this process is pinned to; null if unknown. */
+  static String allCores() {
+    try {
+      return Files.readString(Path.of("/sys/devices/system/cpu/online")).trim();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   static Proc start(Env env, String name, List<String> command) throws IOException {
     List<String> full = new ArrayList<>();
-    if (env.serverCores != null) {
-      full.addAll(List.of("taskset", "-c", env.serverCores));
+    // Unpinned still needs taskset: a child inherits this JVM's affinity (run.sh pins it to the load
+    // cores), so without it an "unpinned" server would start on the load generator's one core.
+    String cores = env.serverCores != null ? env.serverCores : allCores();
+    if (cores != null) {
+      full.addAll(List.of("taskset", "-c", cores));
     }
     full.addAll(command);
     Files.createDirectories(env.logs);
@@ -141,6 +153,15 @@ final class Proc implements AutoCloseable {
       throw new IllegalStateException("jcmd " + command + " failed for " + name + ": " + out);
     }
     return out;
+  }
+
+  /** Waits for the process to end by itself; its exit code, or -1 (and it is killed) after {@code timeoutMs}. */
+  int awaitExit(long timeoutMs) throws InterruptedException {
+    if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      return -1;
+    }
+    return process.exitValue();
   }
 
   /** SIGTERM, then SIGKILL after 10 s. */
