@@ -97,11 +97,13 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     listening = false;
+    Future<Void> unsubscribed = Future.succeededFuture();
     if (gate != null) {
-      gate.stop();
+      unsubscribed = gate.stop();
       vertx.cancelTimer(sweeper);
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(unsubscribed, closed);
   }
 
   /** The port actually bound (useful when {@code gateway.port} is 0). */

@@ -101,11 +101,12 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     timer = vertx.setPeriodic(Math.max(50, Math.min(250, graceMs / 4)), id -> tick());
   }
 
-  public void stop() {
+  /** Stops the periodic check and unregisters the fan-out's consumers. */
+  public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    fanOut.close();
+    return fanOut.close();
   }
 
   /** Open sockets this gate knows about (for tests and stats). */
