@@ -41,6 +41,11 @@ final class Scenarios {
     return env.quick ? 1 : 2;
   }
 
+  /** The unrecorded warm-up of a freshly started server before its first measured round. */
+  private double warmupS() {
+    return env.quick ? 2 : 8;
+  }
+
   static void log(String fmt, Object... args) {
     System.out.printf("[%tT] %s%n", System.currentTimeMillis(), String.format(fmt, args));
   }
@@ -65,9 +70,10 @@ final class Scenarios {
     String body = Deliveries.event(-1, 0);
     int connections = 16;
     int depth = 8;
-    // JIT warm-up of both servers (and of the load generator), not recorded
-    load.closedLoop(hp, PUBLISH_PATH, body, connections, depth, warmS(), 1);
-    load.closedLoop(bp, PUBLISH_PATH, body, connections, depth, warmS(), 1);
+    // JIT warm-up of both servers (and of the load generator), not recorded: long enough that round 0
+    // measures the compiled code rather than the compiler (a node runs for days, not seconds).
+    load.closedLoop(hp, PUBLISH_PATH, body, connections, depth, warmupS(), 1);
+    load.closedLoop(bp, PUBLISH_PATH, body, connections, depth, warmupS(), 1);
     for (int r = 0; r < rounds; r++) {
       for (int i = 0; i < 2; i++) {
         boolean isBusbar = (r + i) % 2 == 0;
@@ -152,7 +158,8 @@ final class Scenarios {
               boolean isBusbar = (r + i + 2) % 2 == 0;
               Subscribers s = isBusbar ? sb : sr;
               Proc p = isBusbar ? busbar : raw;
-              int n = r < 0 ? Math.max(1, count / 4) : count;
+              // The warm-up round lasts warmupS() whatever the rate, so the first configuration is measured warm too.
+              int n = r < 0 ? (int) Math.max(count / 4, rate * warmupS() / 2) : count;
               Deliveries d = new Deliveries(n);
               s.deliveries(d);
               double c0 = LoadGen.cpuSeconds();
