@@ -7,7 +7,9 @@ import io.vertx.ext.bridge.PermittedOptions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -20,6 +22,12 @@ public final class Permissions {
   private final Set<String> exact = new HashSet<>();
   private final List<Pattern> patterns = new ArrayList<>();
   private final List<PermittedOptions> bridgeOptions = new ArrayList<>();
+  /**
+   * Regex verdicts by address: most traffic goes to a few addresses, and a regex match allocates a
+   * matcher (with its group arrays) on every call. Shared by the gateway's event loops.
+   */
+  private final Map<String, Boolean> matched = new ConcurrentHashMap<>();
+  private static final int MAX_REMEMBERED = 1024;
 
   public Permissions(JsonArray rules) {
     for (Object rule : rules) {
@@ -40,12 +48,26 @@ public final class Permissions {
     if (exact.contains(address)) {
       return true;
     }
+    if (patterns.isEmpty()) {
+      return false;
+    }
+    Boolean known = matched.get(address);
+    if (known != null) {
+      return known;
+    }
+    boolean allowed = false;
     for (Pattern p : patterns) {
       if (p.matcher(address).matches()) {
-        return true;
+        allowed = true;
+        break;
       }
     }
-    return false;
+    // Bounded: addresses are caller-chosen, so a flood of distinct ones must not grow this without limit.
+    if (matched.size() >= MAX_REMEMBERED) {
+      matched.clear();
+    }
+    matched.put(address, allowed);
+    return allowed;
   }
 
   public List<PermittedOptions> bridgeOptions() {

@@ -34,6 +34,19 @@ class PermissionsTest {
   }
 
   @Test
+  void rememberedRegexVerdictsStayRightPastTheBound() {
+    Permissions p = new Permissions(new JsonArray().add(new JsonObject().put("addressRegex", "events\\.[0-9]+")));
+
+    // Twice around more distinct addresses than are remembered: asked again, each gets the same answer.
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 3000; i++) {
+        assertThat(p.allows("events." + i)).isTrue();
+        assertThat(p.allows("events.x" + i)).isFalse();
+      }
+    }
+  }
+
+  @Test
   void regexRuleMustMatchTheWholeAddress() {
     Permissions p = new Permissions(new JsonArray().add(new JsonObject().put("addressRegex", "events\\.orders")));
 
