@@ -24,8 +24,23 @@ public final class RateLimiter {
   /** 0 if allowed (one token taken), else the wait in milliseconds (at least 1). */
   public long tryAcquire(Object key) {
     long now = clockMs.getAsLong();
-    Bucket b = buckets.computeIfAbsent(key, k -> new Bucket(capacity, now));
+    return take(buckets.computeIfAbsent(key, k -> new Bucket(capacity, now)), now);
+  }
+
+  /**
+   * As {@link #tryAcquire(Object)}, for a bucket its owner keeps (a socket's session, say) instead of one
+   * in this limiter's map: nothing to {@link #forget} or {@link #sweep}. A new bucket starts full.
+   */
+  public long tryAcquireIn(Bucket b) {
+    return take(b, clockMs.getAsLong());
+  }
+
+  private long take(Bucket b, long now) {
     synchronized (b) {
+      if (b.lastMs == Bucket.NEW) {
+        b.tokens = capacity;
+        b.lastMs = now;
+      }
       b.tokens = Math.min(capacity, b.tokens + (now - b.lastMs) * ratePerMs);
       b.lastMs = now;
       if (b.tokens >= 1) {
@@ -50,9 +65,14 @@ public final class RateLimiter {
     return buckets.size();
   }
 
-  private static final class Bucket {
-    double tokens;
-    long lastMs;
+  /** A token bucket; extend it to keep one in an object of your own (see {@link #tryAcquireIn(Bucket)}). */
+  public static class Bucket {
+    private static final long NEW = Long.MIN_VALUE;
+    private double tokens;
+    private long lastMs = NEW;
+
+    protected Bucket() {
+    }
 
     Bucket(double tokens, long lastMs) {
       this.tokens = tokens;

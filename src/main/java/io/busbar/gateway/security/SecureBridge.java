@@ -73,7 +73,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private final long queueBytes;
   private final long graceMs;
   private final Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
+  private final Map<String, IpCount> perIp = new ConcurrentHashMap<>();
   private final Observability observability;
   private final FanOut<Session> fanOut;
   private final AtomicInteger pending = new AtomicInteger();
@@ -147,8 +147,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void created(BridgeEvent event) {
     SockJSSocket sock = event.socket();
     String ip = sock.remoteAddress() == null ? "?" : sock.remoteAddress().hostAddress();
-    if (sessions.size() + pending.get() >= maxPerNode
-      || perIp.getOrDefault(ip, new AtomicInteger()).get() >= maxPerIp) {
+    IpCount fromIp = perIp.get(ip);
+    if (sessions.size() + pending.get() >= maxPerNode || (fromIp != null && fromIp.get() >= maxPerIp)) {
       error(sock, "too_many_connections", "gateway.limits.maxConnectionsPerNode or maxConnectionsPerIp reached");
       sock.close(CLOSE_TOO_MANY_CONNECTIONS, "too_many_connections");
       event.complete(false);
@@ -166,8 +166,10 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         event.complete(false);
         return;
       }
-      sessions.put(sock, new Session(sock, ip, id));
-      perIp.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet();
+      // The session keeps the per-IP counter (and its one copy of the address), not a string of its own.
+      IpCount count = perIp.computeIfAbsent(ip, IpCount::new);
+      count.incrementAndGet();
+      sessions.put(sock, new Session(sock, count, id));
       node.socketsOpen.incrementAndGet();
       event.complete(true);
     });
@@ -184,10 +186,9 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void closed(SockJSSocket sock) {
     Session s = sessions.remove(sock);
     if (s != null) {
-      s.subscriptions.forEach(address -> fanOut.unsubscribe(address, s));
+      s.forEachSubscription(address -> fanOut.unsubscribe(address, s));
       node.socketsOpen.decrementAndGet();
-      perIp.computeIfPresent(s.ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
-      security.perConnection.forget(s);
+      perIp.computeIfPresent(s.ip.ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
   }
 
@@ -227,17 +228,16 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       if (!permitted(event, s, Action.SUBSCRIBE, address)) {
         return;
       }
-      if (s.subscriptions.contains(address)) {
+      if (s.subscribed(address)) {
         // As the Vert.x bridge answers it; the frame goes no further.
         error(event.socket(), "address_already_registered", "this socket is already subscribed to the address");
         return;
       }
-      if (s.subscriptions.size() >= maxSubscriptions) {
+      if (s.subscriptionCount() >= maxSubscriptions) {
         refuse(event, "too_many_subscriptions", "gateway.limits.maxSubscriptionsPerSocket (" + maxSubscriptions + ") reached");
         return;
       }
-      s.subscriptions.add(address);
-      fanOut.subscribe(address, s);
+      s.subscribe(fanOut.subscribe(address, s));
       // The event is deliberately left uncompleted: completing it would have the Vert.x bridge register a
       // consumer of its own for this socket, which is what the fan-out replaces. Nothing waits on it.
     });
@@ -264,7 +264,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void unregister(BridgeEvent event) {
     Session s = sessions.get(event.socket());
     JsonObject frame = event.getRawMessage();
-    if (s != null && frame != null && frame.getValue("address") instanceof String a && s.subscriptions.remove(a)) {
+    if (s != null && frame != null && frame.getValue("address") instanceof String a && s.unsubscribe(a)) {
       fanOut.unsubscribe(a, s);
     }
     event.complete(true);
@@ -286,7 +286,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       return false;
     }
     s.oversize = 0;
-    long wait = security.perConnection.tryAcquire(s);
+    long wait = security.perConnection.tryAcquireIn(s);
     if (wait == 0 && !s.identity.anonymous()) {
       wait = security.perToken.tryAcquire("sub:" + s.identity.subject());
     }
@@ -449,7 +449,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         if (answer.replyAddress() != null) {
           s.expectReply(answer.replyAddress(), new Pending(answer, System.currentTimeMillis() + replyTimeoutMs));
         }
-        write(s, FanOut.envelope(replyAddress, answer).toBuffer());
+        write(s, FanOut.envelope(replyAddress, answer));
       } else if (failure instanceof ReplyException cause) {
         write(s, new JsonObject().put("type", "err").put("address", replyAddress).put("failureCode", cause.failureCode())
           .put("failureType", cause.failureType().name()).put("message", cause.getMessage()).toBuffer());
@@ -462,7 +462,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     sessions.forEach((sock, s) -> {
       if (s.overSince > 0 && now - s.overSince >= graceMs && !s.closing) {
         s.closing = true;
-        LOG.info("closing a slow SockJS client from {}: {} bytes queued, {} messages dropped", s.ip, s.queued, s.dropped);
+        LOG.info("closing a slow SockJS client from {}: {} bytes queued, {} messages dropped", s.ip.ip, s.queued, s.dropped);
         sock.close(CLOSE_SLOW_CLIENT, "slow_client");
         // The close frame may sit behind the stuck data: forget the socket now, whatever the transport does.
         closed(sock);
@@ -493,7 +493,6 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     sock.write(new JsonObject().put("type", "err").put("body", code).put("message", message).toBuffer());
   }
 
-  /** One socket's state; touched only from its event loop. */
   /**
    * A message with a reply address that a client received and may answer once until {@code expiresAt}:
    * {@code message} is null when the Vert.x bridge delivered it (and forwards the answer itself).
@@ -501,11 +500,28 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private record Pending(Message<Object> message, long expiresAt) {
   }
 
-  private static final class Session {
-    final SockJSSocket sock;
+  /** The open sockets of one client IP address. */
+  private static final class IpCount extends AtomicInteger {
     final String ip;
+
+    IpCount(String ip) {
+      this.ip = ip;
+    }
+  }
+
+  /**
+   * One socket's state; touched only from its event loop. It is also the socket's per-connection rate
+   * limit bucket. Kept small: there is one per open socket.
+   */
+  private static final class Session extends RateLimiter.Bucket {
+    final SockJSSocket sock;
+    final IpCount ip;
     volatile Identity identity;
-    final Set<String> subscriptions = new HashSet<>();
+    /**
+     * The addresses subscribed to: null for none, the address itself for one (as most sockets have), else
+     * a set. The strings are the fan-out's own instances.
+     */
+    private Object subscriptions;
     /** Reply addresses of messages this socket received, created on the first: most sockets never get one. */
     Map<String, Pending> replies;
     volatile long queued;
@@ -514,10 +530,58 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     long dropped;
     int oversize;
 
-    Session(SockJSSocket sock, String ip, Identity identity) {
+    Session(SockJSSocket sock, IpCount ip, Identity identity) {
       this.sock = sock;
       this.ip = ip;
       this.identity = identity;
+    }
+
+    boolean subscribed(String address) {
+      return subscriptions instanceof Set<?> set ? set.contains(address) : address != null && address.equals(subscriptions);
+    }
+
+    int subscriptionCount() {
+      return subscriptions == null ? 0 : subscriptions instanceof Set<?> set ? set.size() : 1;
+    }
+
+    @SuppressWarnings("unchecked")
+    void subscribe(String address) {
+      if (subscriptions == null) {
+        subscriptions = address;
+      } else if (subscriptions instanceof Set<?> set) {
+        ((Set<String>) set).add(address);
+      } else if (!subscriptions.equals(address)) {
+        Set<String> set = new HashSet<>(4);
+        set.add((String) subscriptions);
+        set.add(address);
+        subscriptions = set;
+      }
+    }
+
+    /** False if the socket was not subscribed to the address. */
+    boolean unsubscribe(String address) {
+      if (subscriptions instanceof Set<?> set) {
+        boolean removed = set.remove(address);
+        if (set.isEmpty()) {
+          subscriptions = null;
+        }
+        return removed;
+      }
+      if (address != null && address.equals(subscriptions)) {
+        subscriptions = null;
+        return true;
+      }
+      return false;
+    }
+
+    /** Runs {@code action} on each address subscribed to, as they are now (it may unsubscribe). */
+    @SuppressWarnings("unchecked")
+    void forEachSubscription(java.util.function.Consumer<String> action) {
+      if (subscriptions instanceof Set<?> set) {
+        List.copyOf((Set<String>) set).forEach(action);
+      } else if (subscriptions != null) {
+        action.accept((String) subscriptions);
+      }
     }
 
     void expectReply(String address, Pending pending) {
