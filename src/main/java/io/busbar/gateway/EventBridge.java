@@ -1,8 +1,10 @@
 package io.busbar.gateway;
 
 import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.OriginPolicy;
 import io.busbar.gateway.security.SecureBridge;
 import io.busbar.observe.Observability;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
@@ -12,6 +14,7 @@ import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
 
 import java.util.List;
 
@@ -27,16 +30,34 @@ final class EventBridge {
   private final Vertx vertx;
   private final JsonObject conf;
   private final SecureBridge gate;
+  private final BridgeMetrics metrics;
+  /** The gate's sessions are the open sockets: the drain closes those. */
+  private final BridgeSockets sockets;
 
   EventBridge(Vertx vertx, JsonObject sockjs, GatewaySecurity security) {
     this.vertx = vertx;
     this.conf = sockjs;
     this.gate = new SecureBridge(vertx, security, sockjs.getInteger("replyTimeoutMs"));
+    this.metrics = new BridgeMetrics(Observability.of(vertx));
+    this.sockets = new BridgeSockets(vertx, gate::openSockets);
   }
 
   Router router() {
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options(), hook());
+  }
+
+  /**
+   * The raw WebSocket transport, taken before the Router ({@link RawBridgeEndpoint}): a second instance
+   * of the same Vert.x bridge with the same options and the same hook.
+   */
+  RawBridgeEndpoint rawEndpoint(OriginPolicy origins) {
+    // EventBusBridgeImpl is what SockJSHandler.bridge() builds; it has no public factory of its own.
+    return new RawBridgeEndpoint(vertx, conf.getString("path"), origins, new EventBusBridgeImpl(vertx, null, options(), hook()));
+  }
+
+  private SockJSBridgeOptions options() {
     PermittedOptions any = new PermittedOptions().setAddressRegex(SecureBridge.BRIDGE_PERMITS);
-    SockJSBridgeOptions options = new SockJSBridgeOptions()
+    return new SockJSBridgeOptions()
       .setInboundPermitteds(List.of(any))
       .setOutboundPermitteds(List.of(any))
       // The gate checks address length and subscriptions itself; these only bound the bridge's own state.
@@ -44,10 +65,10 @@ final class EventBridge {
       .setMaxHandlersPerSocket(Integer.MAX_VALUE)
       .setReplyTimeout(conf.getInteger("replyTimeoutMs"))
       .setPingTimeout(conf.getInteger("pingTimeoutMs"));
-    BridgeMetrics metrics = new BridgeMetrics(Observability.of(vertx));
-    // The gate's sessions are the open sockets: the drain closes those.
-    BridgeSockets sockets = new BridgeSockets(vertx, gate::openSockets);
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(options, event -> {
+  }
+
+  private Handler<BridgeEvent> hook() {
+    return event -> {
       if (event.type() == BridgeEventType.SOCKET_CLOSED) {
         // Vert.x does not wait for the hook on a close, and the gate does not complete it.
         metrics.closed(event.socket(), gate.admitted(event.socket()));
@@ -56,7 +77,7 @@ final class EventBridge {
       }
       gate.handle(event);
       event.future().onSuccess(allowed -> afterGate(event, allowed, metrics, sockets));
-    });
+    };
   }
 
   private static void afterGate(BridgeEvent event, boolean passed, BridgeMetrics metrics, BridgeSockets sockets) {
