@@ -4,8 +4,6 @@ import io.busbar.Addresses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -21,7 +19,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.Label;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
 import java.util.EnumSet;
@@ -63,21 +60,9 @@ public final class Observability implements Shareable {
     this.minMembers = config.getJsonObject("cluster").getInteger("minMembers");
     this.logRequests = config.getJsonObject("logging").getBoolean("requests");
     this.addressCap = new AddressCap(metrics.getInteger("maxAddresses"));
-    registry.config().meterFilter(addressCap).meterFilter(LAST_ROUTE);
+    registry.config().meterFilter(addressCap);
   }
 
-  /**
-   * Vert.x Web joins every route a request passed through with {@code >} ({@code /api/>/api/>/api/publish/:address});
-   * the last one is the route that answered, which is what a dashboard groups by.
-   */
-  private static final MeterFilter LAST_ROUTE = new MeterFilter() {
-    @Override
-    public Meter.Id map(Meter.Id id) {
-      String route = id.getTag("route");
-      return route == null || !route.contains(">") ? id
-        : id.withTag(Tag.of("route", route.substring(route.lastIndexOf('>') + 1)));
-    }
-  };
 
   /** Reads the (validated) configuration; call {@link #configure} before building Vert.x. */
   public static Observability create(JsonObject config) {
@@ -93,7 +78,7 @@ public final class Observability implements Shareable {
     options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
       .setLabels(EnumSet.of(Label.EB_ADDRESS, Label.EB_SIDE, Label.EB_FAILURE, Label.HTTP_ROUTE, Label.HTTP_METHOD,
         Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
-    return builder.with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    return builder.with(options).withMetrics(new HttpServerMeters.Factory(registry));
   }
 
   /** Binds the JVM, process and cluster meters and makes this findable with {@link #of}. */

@@ -86,6 +86,11 @@ class MetricsTest {
     assertMoved(before, after, 1, "vertx_eventbus_sent_total", "address", "svc.echo");
     assertMoved(before, after, 3, "vertx_http_server_requests_total", "route", "/api/publish/:address", "code", "202");
     assertMoved(before, after, 1, "vertx_http_server_requests_total", "route", "/api/request/:address", "code", "200");
+    assertMoved(before, after, 3, "vertx_http_server_response_time_seconds_count", "route", "/api/publish/:address", "code", "202");
+    assertMoved(before, after, 3, "vertx_http_server_response_bytes_count", "route", "/api/publish/:address", "code", "202");
+    assertMoved(before, after, 3, "vertx_http_server_request_bytes_count", "method", "POST");
+    // Every POST has ended by now: none is still counted as being processed.
+    assertThat(after.sum("vertx_http_server_active_requests", "method", "POST")).isZero();
     assertThat(after.has("jvm_memory_used_bytes", "area", "heap")).isTrue();
     assertThat(after.has("jvm_threads_live_threads")).isTrue();
     assertThat(after.has("process_cpu_usage")).isTrue();
