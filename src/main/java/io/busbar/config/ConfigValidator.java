@@ -59,6 +59,7 @@ public final class ConfigValidator {
       ? null : "must be a path such as /eventbus (no trailing slash)");
     RULES.put("gateway.sockjs.replyTimeoutMs", v -> intIn(v, 1, 600_000));
     RULES.put("gateway.sockjs.pingTimeoutMs", v -> intIn(v, 1_000, 600_000));
+    RULES.put("gateway.sockjs.compression", ConfigValidator::bool);
     RULES.put("gateway.console", ConfigValidator::object);
     RULES.put("gateway.console.enabled", ConfigValidator::bool);
     RULES.put("metrics", ConfigValidator::object);
