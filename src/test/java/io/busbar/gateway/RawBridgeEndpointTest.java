@@ -1,7 +1,7 @@
 package io.busbar.gateway;
 
 import io.busbar.testing.BridgeClient;
-import io.busbar.testing.TestCluster;
+import io.busbar.testing.OneNode;
 import io.busbar.testing.Wait;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -9,17 +9,14 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,31 +27,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  * pinging socket stays, and an upgrade it does not take is answered by the Router as before.
  */
 class RawBridgeEndpointTest {
-  @TempDir
-  static Path dir;
-
-  private static TestCluster cluster;
-  private static int port;
-
-  @BeforeAll
-  static void start() throws Exception {
-    cluster = new TestCluster(1);
-    cluster.start(0, dir, conf -> {
-      conf.put("roles", new JsonArray().add("gateway"));
-      conf.getJsonObject("gateway").getJsonObject("sockjs").put("pingTimeoutMs", 1_000);
-    });
-    port = cluster.httpPort(0);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestCluster.close(null, cluster);
-  }
+  @RegisterExtension
+  static final OneNode node = new OneNode(conf -> {
+    conf.put("roles", new JsonArray().add("gateway"));
+    conf.getJsonObject("gateway").getJsonObject("sockjs").put("pingTimeoutMs", 1_000);
+  });
 
   @Test
   void aSilentSocketIsClosedAfterThePingTimeoutAndAPingingOneStays() throws Exception {
-    BridgeClient silent = BridgeClient.connect(port, null);
-    BridgeClient pinging = BridgeClient.connect(port, null);
+    BridgeClient silent = BridgeClient.connect(node.port(), null);
+    BridgeClient pinging = BridgeClient.connect(node.port(), null);
     try {
       long end = System.nanoTime() + Duration.ofMillis(3_500).toNanos();
       while (System.nanoTime() < end && !silent.closed) {
@@ -81,7 +63,7 @@ class RawBridgeEndpointTest {
     try {
       // What a browser asks for; with gateway.sockjs.compression false the answer names no extension.
       WebSocket ws = Wait.await(vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true))
-        .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket")));
+        .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port()).setURI("/eventbus/websocket")));
       assertThat(ws.headers().get("sec-websocket-extensions")).isNull();
       Wait.await(ws.close());
     } finally {
@@ -91,10 +73,10 @@ class RawBridgeEndpointTest {
 
   @Test
   void anUpgradeOfAnotherVersionIsLeftToTheRouterWhichNamesTheVersionItSpeaks() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
+    try (Socket s = new Socket("127.0.0.1", node.port())) {
       s.setSoTimeout(3_000);
       OutputStream out = s.getOutputStream();
-      out.write(("GET /eventbus/websocket HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+      out.write(("GET /eventbus/websocket HTTP/1.1\r\nHost: 127.0.0.1:" + node.port() + "\r\nUpgrade: websocket\r\n"
         + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));
       out.flush();

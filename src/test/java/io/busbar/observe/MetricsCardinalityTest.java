@@ -2,15 +2,12 @@ package io.busbar.observe;
 
 import io.busbar.testing.BridgeClient;
 import io.busbar.testing.ForkedNode;
-import io.busbar.testing.TestCluster;
+import io.busbar.testing.OneNode;
 import io.busbar.testing.Wait;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -26,39 +23,22 @@ class MetricsCardinalityTest {
   private static final int ADDRESSES = 10_000;
   private static final int MAX = 50;
 
-  @TempDir
-  static Path dir;
-
-  private static TestCluster cluster;
-  private static int port;
-
-  @BeforeAll
-  static void start() throws Exception {
-    cluster = new TestCluster(1);
-    cluster.start(0, dir, conf -> {
-      conf.getJsonObject("metrics").put("maxAddresses", MAX);
-      // The burst below goes through one connection: lift the per-connection rate limit, not under test here.
-      conf.getJsonObject("gateway").getJsonObject("limits").put("messagesPerSecondPerConnection", 1_000_000)
-        .put("messagesPerSecondPerToken", 1_000_000);
-    });
-    port = cluster.httpPort(0);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final OneNode node = new OneNode(conf -> {
+    conf.getJsonObject("metrics").put("maxAddresses", MAX);
+    // The burst below goes through one connection: lift the per-connection rate limit, not under test here.
+    conf.getJsonObject("gateway").getJsonObject("limits").put("messagesPerSecondPerConnection", 1_000_000)
+      .put("messagesPerSecondPerToken", 1_000_000);
+  });
 
   private static Scrape scrape() {
-    return Scrape.of(port);
+    return Scrape.of(node.port());
   }
 
   @Test
   void tenThousandAddressesStayWithinTheCap() throws Exception {
     long started = System.nanoTime();
-    try (BridgeClient bridge = BridgeClient.connect(port, null)) {
+    try (BridgeClient bridge = BridgeClient.connect(node.port(), null)) {
       for (int i = 0; i < ADDRESSES; i++) {
         bridge.send(new JsonObject().put("type", "publish").put("address", "events.card." + i).put("body", new JsonObject().put("i", i)));
       }

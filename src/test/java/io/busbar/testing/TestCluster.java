@@ -53,6 +53,13 @@ public final class TestCluster implements AutoCloseable {
     return node;
   }
 
+  /** A one-node cluster, its node started with the default test config changed by {@code adjust}. */
+  public static TestCluster startOne(Path workDir, Consumer<JsonObject> adjust) throws Exception {
+    TestCluster cluster = new TestCluster(1);
+    cluster.start(0, workDir, adjust);
+    return cluster;
+  }
+
   public int httpPort(int started) {
     return httpPorts.get(started);
   }
