@@ -167,8 +167,13 @@ public final class SecureBridge implements Handler<BridgeEvent> {
         return;
       }
       // The session keeps the per-IP counter (and its one copy of the address), not a string of its own.
-      IpCount count = perIp.computeIfAbsent(ip, IpCount::new);
-      count.incrementAndGet();
+      // Counted inside compute(): a close on another event loop that drops a counter at zero cannot then
+      // leave this socket holding a counter the map no longer has.
+      IpCount count = perIp.compute(ip, (k, n) -> {
+        IpCount c = n == null ? new IpCount(k) : n;
+        c.incrementAndGet();
+        return c;
+      });
       sessions.put(sock, new Session(sock, count, id));
       node.socketsOpen.incrementAndGet();
       event.complete(true);
