@@ -2,11 +2,6 @@ package io.busbar.gateway;
 
 import io.busbar.testing.BridgeClient;
 import io.busbar.testing.OneNode;
-import io.busbar.testing.Wait;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -54,20 +49,6 @@ class RawBridgeEndpointTest {
     } finally {
       silent.close();
       pinging.close();
-    }
-  }
-
-  @Test
-  void websocketCompressionIsNotOfferedByDefault() throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      // What a browser asks for; with gateway.sockjs.compression false the answer names no extension.
-      WebSocket ws = Wait.await(vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true))
-        .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port()).setURI("/eventbus/websocket")));
-      assertThat(ws.headers().get("sec-websocket-extensions")).isNull();
-      Wait.await(ws.close());
-    } finally {
-      Wait.await(vertx.close());
     }
   }
 
