@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.Json;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -174,13 +175,18 @@ final class HttpApi {
 
   /** The one way the gateway answers an error. */
   static void fail(RoutingContext ctx, ApiError error) {
-    if (ctx.response().ended()) {
+    fail(ctx.request(), error);
+  }
+
+  /** The same, for a request answered before the Router (the raw bridge endpoint). */
+  static void fail(HttpServerRequest request, ApiError error) {
+    if (request.response().ended()) {
       return;
     }
     if (error.status() >= 500) {
-      LOG.warn("{} {} -> {} {}", ctx.request().method(), abbreviate(ctx.request().path()), error.status(), error.code());
+      LOG.warn("{} {} -> {} {}", request.method(), abbreviate(request.path()), error.status(), error.code());
     }
-    ctx.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
+    request.response().setStatusCode(error.status()).putHeader("content-type", "application/json")
       .end(error.toJson().encode());
   }
 

@@ -57,8 +57,7 @@ final class RawBridgeEndpoint {
       return false;
     }
     if (!origins.permits(req)) {
-      ApiError error = new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins");
-      req.response().setStatusCode(error.status()).putHeader("content-type", "application/json").end(error.toJson().encode());
+      HttpApi.fail(req, new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins"));
       return true;
     }
     req.toWebSocket().onComplete((ws, failure) -> {

@@ -138,13 +138,15 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
 
   @Override
   public Request requestBegin(Object socketMetric, HttpRequest request) {
-    Request r = new Request(byMethod(request.method()));
-    r.meters.active.increment();
-    return r;
+    return begin(request.method());
   }
 
   @Override
   public Request responsePushed(Object socketMetric, HttpMethod method, String uri, HttpResponse response) {
+    return begin(method);
+  }
+
+  private Request begin(HttpMethod method) {
     Request r = new Request(byMethod(method));
     r.meters.active.increment();
     return r;
