@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.Json;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -33,6 +34,8 @@ final class HttpApi {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final Set<String> RESERVED_RESPONSE_HEADERS =
     Set.of("content-type", "content-length", "transfer-encoding", "connection", Addresses.HEADER_ID);
+  /** Encoded once: the 202 of every publish and send carries it. */
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
 
   private final EventBus eventBus;
   private final NodeContext node;
@@ -138,7 +141,7 @@ final class HttpApi {
   }
 
   private static void accepted(RoutingContext ctx, IncomingEvent event) {
-    ctx.response().setStatusCode(202).putHeader("content-type", "application/json").end(acceptedBody(event.id()));
+    ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(acceptedBody(event.id()));
   }
 
   /**

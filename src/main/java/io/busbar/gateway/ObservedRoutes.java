@@ -12,8 +12,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Set;
-
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -28,7 +27,7 @@ final class ObservedRoutes {
   /** Where the console's files are on the classpath (the bridge client is added there at build time). */
   private static final String CONSOLE_ROOT = "io/busbar/console";
   private static final String SOCKJS_ROOT = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
-  private static final Set<String> OPERATIONS = Set.of("publish", "send", "request", "deliver", "dlq");
+  private static final List<String> OPERATIONS = List.of("publish", "send", "request", "deliver", "dlq");
 
   private ObservedRoutes() {
   }
@@ -54,6 +53,18 @@ final class ObservedRoutes {
     }
   }
 
+  /** The operation label of {@code /api/<operation>/...}, or {@code other}; without splitting the path (one per request). */
+  static String operation(String path) {
+    int from = "/api/".length();
+    for (String operation : OPERATIONS) {
+      int end = from + operation.length();
+      if (path.startsWith(operation, from) && (path.length() == end || path.charAt(end) == '/')) {
+        return operation;
+      }
+    }
+    return "other";
+  }
+
   private static void outcome(RoutingContext ctx, Observability observability, String nodeId) {
     String given = ctx.request().getHeader(REQUEST_ID);
     String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
@@ -61,9 +72,7 @@ final class ObservedRoutes {
     ctx.response().putHeader(REQUEST_ID, requestId);
     ctx.addHeadersEndHandler(v -> {
       int status = ctx.response().getStatusCode();
-      String[] parts = ctx.request().path().split("/", 4);
-      String operation = parts.length > 2 && OPERATIONS.contains(parts[2]) ? parts[2] : "other";
-      observability.httpApi(operation, status);
+      observability.httpApi(operation(ctx.request().path()), status);
       if (status == 403) {
         observability.denied("http_inbound");
       }

@@ -1,6 +1,7 @@
 package io.busbar.gateway;
 
 import io.busbar.ApiError;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -175,6 +177,21 @@ class IncomingEventTest {
 
     assertThat(error.status()).isEqualTo(415);
     assertThat(error.code()).isEqualTo("unsupported_media_type");
+  }
+
+  @Test
+  void bodiesParseAsVertxJsonDoes() {
+    List<String> bodies = List.of("{\"a\":1,\"b\":[1,2.5,-3,9223372036854775807,true,null,\"s\"],\"c\":{\"d\":{}}}", "[]", "[[],{}]",
+      "\"caf\u00e9 \\u2028 \\ud83d\\ude00\"", "true", "false", "null", "0", "-1.5e300", "2147483648", "{\"a\":1,\"a\":2}",
+      "/* a comment */ {\"x\":1}", " {\"k\": \"v\"}\n", "{\"big\":123456789012345678901234567890}", "1.0");
+    for (String body : bodies) {
+      Object expected = Json.decodeValue(body);
+      assertThat(IncomingEvent.parseJson(body.getBytes(StandardCharsets.UTF_8))).as(body).isEqualTo(expected);
+    }
+    for (String bad : List.of("{", "{} {}", "[1,]", "{\"a\" 1}", "\"\\x\"", "nul", "[".repeat(5000), "\u0000")) {
+      assertThat(catchThrowableOfType(IncomingEvent.Rejected.class, () -> IncomingEvent.parseJson(bad.getBytes(StandardCharsets.UTF_8))).error.code())
+        .as(bad).isEqualTo("invalid_json");
+    }
   }
 
   @Test
