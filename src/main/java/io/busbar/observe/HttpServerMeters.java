@@ -5,32 +5,14 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.datagram.DatagramSocketOptions;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonObject;
-import io.vertx.core.metrics.MetricsOptions;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.spi.VertxMetricsFactory;
-import io.vertx.core.spi.metrics.ClientMetrics;
-import io.vertx.core.spi.metrics.DatagramSocketMetrics;
-import io.vertx.core.spi.metrics.EventBusMetrics;
-import io.vertx.core.spi.metrics.HttpClientMetrics;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
-import io.vertx.core.spi.metrics.PoolMetrics;
-import io.vertx.core.spi.metrics.TCPMetrics;
-import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.core.spi.observability.HttpResponse;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MetricsNaming;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -228,95 +210,5 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
   @Override
   public void close() {
     connections.close();
-  }
-
-  /**
-   * Vert.x's Micrometer metrics, but with {@link HttpServerMeters} as the HTTP server's request meters.
-   * Options pass through to the Micrometer factory unchanged.
-   */
-  static final class Factory implements VertxMetricsFactory {
-    private final MicrometerMetricsFactory micrometer;
-    private final MeterRegistry registry;
-
-    Factory(MeterRegistry registry) {
-      this.registry = registry;
-      this.micrometer = new MicrometerMetricsFactory(registry);
-    }
-
-    @Override
-    public VertxMetrics metrics(VertxOptions options) {
-      VertxMetrics m = micrometer.metrics(options);
-      return new VertxMetrics() {
-        @Override
-        public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions o, SocketAddress local) {
-          return new HttpServerMeters(registry, m.createHttpServerMetrics(o, local));
-        }
-
-        @Override
-        public EventBusMetrics<?> createEventBusMetrics() {
-          return m.createEventBusMetrics();
-        }
-
-        @Override
-        public ClientMetrics<?, ?, ?> createClientMetrics(SocketAddress remote, String type, String namespace) {
-          return m.createClientMetrics(remote, type, namespace);
-        }
-
-        @Override
-        public HttpClientMetrics<?, ?, ?> createHttpClientMetrics(HttpClientOptions o) {
-          return m.createHttpClientMetrics(o);
-        }
-
-        @Override
-        public TCPMetrics<?> createNetServerMetrics(NetServerOptions o, SocketAddress local) {
-          return m.createNetServerMetrics(o, local);
-        }
-
-        @Override
-        public TCPMetrics<?> createNetClientMetrics(NetClientOptions o) {
-          return m.createNetClientMetrics(o);
-        }
-
-        @Override
-        public DatagramSocketMetrics createDatagramSocketMetrics(DatagramSocketOptions o) {
-          return m.createDatagramSocketMetrics(o);
-        }
-
-        @Override
-        public PoolMetrics<?, ?> createPoolMetrics(String type, String name, int maxSize) {
-          return m.createPoolMetrics(type, name, maxSize);
-        }
-
-        @Override
-        public void vertxCreated(Vertx vertx) {
-          m.vertxCreated(vertx);
-        }
-
-        @Override
-        public boolean isMetricsEnabled() {
-          return m.isMetricsEnabled();
-        }
-
-        @Override
-        public void close() {
-          m.close();
-        }
-      };
-    }
-
-    @Override
-    public MetricsOptions newOptions() {
-      return micrometer.newOptions();
-    }
-
-    @Override
-    public MetricsOptions newOptions(MetricsOptions options) {
-      return micrometer.newOptions(options);
-    }
-
-    @Override
-    public MetricsOptions newOptions(JsonObject json) {
-      return micrometer.newOptions(json);
-    }
   }
 }

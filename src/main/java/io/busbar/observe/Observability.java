@@ -78,7 +78,7 @@ public final class Observability implements Shareable {
     options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
       .setLabels(EnumSet.of(Label.EB_ADDRESS, Label.EB_SIDE, Label.EB_FAILURE, Label.HTTP_ROUTE, Label.HTTP_METHOD,
         Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
-    return builder.with(options).withMetrics(new HttpServerMeters.Factory(registry));
+    return builder.with(options).withMetrics(new MetersFactory(registry, addressCap));
   }
 
   /** Binds the JVM, process and cluster meters and makes this findable with {@link #of}. */
