@@ -22,9 +22,12 @@ public final class TrustedHeaders {
     this.roles = this.prefix + "auth-roles";
   }
 
+  /**
+   * Compared ignoring case without lower-casing a copy (this runs for every header of every event). It
+   * matches at least what lower-casing would: also names whose non-ASCII letters fold to the prefix.
+   */
   public boolean reserved(String name) {
-    String lower = name.toLowerCase(Locale.ROOT);
-    return lower.startsWith(prefix) || lower.equals("authorization");
+    return name.regionMatches(true, 0, prefix, 0, prefix.length()) || name.equalsIgnoreCase("authorization");
   }
 
   /** Removes reserved headers in place, then adds the identity's. */
