@@ -101,13 +101,15 @@ final class Scenarios {
         .put("p99", Stats.ratio(b.getDouble("p99Ms", Double.NaN), base.getDouble("p99Ms", Double.NaN))))
       .put("met", ratio >= 0.85)
       .put("bottleneck", bottleneck(b, "serverCpuCores", "loadgenCpuCores"))
-      .put("profile", "JFR of Busbar's event loop during B1 (development run): about half of it is the Router and its /api "
-        + "handlers (request id and outcome, drain guard, origin, body, token and rate limit), then the JSON parse and "
-        + "CloudEvents attributes (about 18%), the response write (about 15%), the clustered publish with its event-bus "
-        + "metrics (about 13%). Vert.x's HTTP server request metrics used to take a quarter, looking up five meters per "
-        + "request; Busbar's drop-in (HttpServerMeters) looks each up once, and measured side by side (--compare-jar) "
-        + "does about 20% more requests per core. The bare server answers 202 unread, so Busbar cannot come near 0.85x "
-        + "while it reads, checks and publishes each event");
+      .put("profile", "JFR of Busbar's event loop during B1 (development run): Vert.x's HTTP parsing and the Router with "
+        + "its /api handlers (request id and outcome, drain guard, origin, body, token and rate limit) take about half; the "
+        + "response write about 15%; the JSON parse and CloudEvents attributes about 12%; the clustered publish about 20%, "
+        + "half of that because B1's address has no subscriber: Vert.x keeps the nodes of an address only while it has "
+        + "some, so it asks the cluster manager again, asynchronously, on every publish. Busbar's drop-ins for Vert.x's "
+        + "HTTP and event-bus meters (HttpServerMeters, EventBusMeters) look each meter up once instead of on every "
+        + "request and message (+20% and +4% requests per core side by side, --compare-jar); the ce-time format, the "
+        + "streaming JSON parse and the reserved-header check another +9%. The bare server answers 202 unread, so "
+        + "Busbar cannot come near 0.85x while it reads, checks and publishes each event");
   }
 
   /** Names the side whose CPU is nearest to one full core. */
@@ -207,7 +209,7 @@ final class Scenarios {
       .put("target", "p99 <= 1.5x raw WebSocket broadcast").put("rows", rows).put("ratios", ratios).put("met", met)
       .put("bottleneck", String.join("; ", bottlenecks))
       .put("profile", "1 subscriber: the paced publisher sends one millisecond's events at once (10 at 10k/s), so the last "
-        + "of them waits for the ones before it, and each costs Busbar about 15 us of CPU (HTTP, router, JSON, clustered "
+        + "of them waits for the ones before it, and each costs Busbar about 10-15 us of CPU (HTTP, router, JSON, clustered "
         + "publish, envelope, frame) against a few for the raw broadcast; its p99 at 10k/s is that queue. Young GC pauses "
         + "(about 2 ms once a second at 10k/s) touch fewer than 1% of events. The JIT, whose compiler threads share the "
         + "server core, was the tail at 1k/s until the warm-up ran at 10k/s. 1,000 subscribers: both sides write 1,000 "
