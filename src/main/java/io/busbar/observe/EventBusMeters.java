@@ -19,7 +19,7 @@ import java.util.function.Supplier;
 /**
  * Vert.x's event-bus meters ({@code vertx_eventbus_handlers}, {@code _pending}, {@code _processed_total},
  * {@code _published_total}, {@code _sent_total}, {@code _received_total}, {@code _delivered_total},
- * {@code _discarded_total}, {@code _replyFailures_total}, {@code _bytesRead}, {@code _bytesWritten}; labels
+ * {@code _discarded_total}, {@code _reply_failures_total}, {@code _bytes_read}, {@code _bytes_written}; labels
  * {@code address}, {@code side}, {@code failure}) with the same names, labels and descriptions as
  * vertx-micrometer-metrics, but the meters of an address looked up once and kept. Vert.x's own
  * implementation asks the registry for two or three meters on every message, each lookup running the
