@@ -1,6 +1,5 @@
 package io.busbar.gateway;
 
-import io.busbar.ApiError;
 import io.busbar.gateway.security.OriginPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -57,7 +56,7 @@ final class RawBridgeEndpoint {
       return false;
     }
     if (!origins.permits(req)) {
-      HttpApi.fail(req, new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins"));
+      HttpApi.fail(req, OriginPolicy.REFUSED);
       return true;
     }
     req.toWebSocket().onComplete((ws, failure) -> {

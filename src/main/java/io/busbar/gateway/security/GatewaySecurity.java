@@ -76,7 +76,7 @@ public final class GatewaySecurity {
   public void origins(RoutingContext ctx) {
     String origin = ctx.request().getHeader("origin");
     if (!origins.permits(ctx.request())) {
-      responder.fail(ctx, new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins"));
+      responder.fail(ctx, OriginPolicy.REFUSED);
       return;
     }
     if (origin != null) {
@@ -105,7 +105,7 @@ public final class GatewaySecurity {
    */
   public void sockJsOrigins(RoutingContext ctx) {
     if (!origins.permits(ctx.request())) {
-      responder.fail(ctx, new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins"));
+      responder.fail(ctx, OriginPolicy.REFUSED);
       return;
     }
     ctx.addHeadersEndHandler(v -> {

@@ -1,5 +1,6 @@
 package io.busbar.gateway.security;
 
+import io.busbar.ApiError;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 
@@ -18,6 +19,9 @@ import java.util.Set;
  * credentials are never allowed.
  */
 public final class OriginPolicy {
+  /** The answer to a request whose origin {@link #permits} refuses, on every route and transport. */
+  public static final ApiError REFUSED = new ApiError(403, "origin_not_allowed", "this origin is not in gateway.cors.allowedOrigins");
+
   private final Set<String> allowed = new HashSet<>();
   private final boolean any;
   private final boolean credentials;
