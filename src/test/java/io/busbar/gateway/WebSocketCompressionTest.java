@@ -4,6 +4,7 @@ import io.busbar.testing.OneNode;
 import io.busbar.testing.Wait;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
@@ -53,12 +54,19 @@ class WebSocketCompressionTest {
 
   /** The extension the node's handshake answer names, for a client asking for permessage-deflate. */
   private static String negotiated(int port) {
-    WebSocket ws = Wait.await(client.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true))
-      .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket")));
+    // Held until closed: Vert.x shuts down a WebSocketClient that becomes unreachable (a Cleaner), so a
+    // GC during the handshake closed the connection under an inline client once in CI.
+    WebSocketClient webSockets = client.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true));
     try {
-      return ws.headers().get("sec-websocket-extensions");
+      WebSocket ws = Wait.await(webSockets.connect(
+        new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket")));
+      try {
+        return ws.headers().get("sec-websocket-extensions");
+      } finally {
+        Wait.await(ws.close());
+      }
     } finally {
-      Wait.await(ws.close());
+      Wait.await(webSockets.close());
     }
   }
 }
