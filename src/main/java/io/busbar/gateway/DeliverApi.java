@@ -55,14 +55,14 @@ final class DeliverApi {
     return security.authorize(ctx, security.authEnabled() ? Action.ADMIN : Action.DELIVER, address);
   }
 
-  /** Before every /api route: a draining node takes no new work. */
-  void drainGuard(RoutingContext ctx) {
+  /** Before every /api route: a draining node takes no new work (answered 503); false if it answered. */
+  boolean admitsWork(RoutingContext ctx) {
     if (node.draining()) {
       ctx.response().putHeader("connection", "close");
       retryLater(ctx, new ApiError(503, "draining", "this node is shutting down; retry on another node"));
-    } else {
-      ctx.next();
+      return false;
     }
+    return true;
   }
 
   void deliver(RoutingContext ctx) {

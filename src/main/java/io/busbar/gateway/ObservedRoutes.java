@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * The gateway's observability routes: {@code /health}, {@code /ready}, {@code /metrics} (Prometheus
@@ -32,7 +33,7 @@ final class ObservedRoutes {
   private ObservedRoutes() {
   }
 
-  /** Mounts the routes; call before the HTTP API's routes so that the request id comes first. */
+  /** Mounts the routes (none under {@code /api}: see {@link #apiOutcomes}). */
   static void mount(Router router, Vertx vertx, JsonObject gateway, BooleanSupplier listening) {
     Observability observability = Observability.of(vertx);
     NodeHealth health = new NodeHealth(vertx, listening);
@@ -42,7 +43,6 @@ final class ObservedRoutes {
       router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(observability.scrape()));
     }
-    router.route("/api/*").handler(ctx -> outcome(ctx, observability, NodeContext.of(vertx).nodeId));
     if (gateway.getJsonObject("console").getBoolean("enabled")) {
       String sockjsPath = gateway.getJsonObject("sockjs").getString("path");
       router.get("/").handler(ctx -> ctx.reroute("/console/index.html"));
@@ -65,6 +65,16 @@ final class ObservedRoutes {
     return "other";
   }
 
+  /**
+   * What the HTTP API's first handler does with each request before anything else: the request id, and
+   * one outcome counted (and logged) when the response headers go out, whoever answers.
+   */
+  static Consumer<RoutingContext> apiOutcomes(Vertx vertx) {
+    Observability observability = Observability.of(vertx);
+    String nodeId = NodeContext.of(vertx).nodeId;
+    return ctx -> outcome(ctx, observability, nodeId);
+  }
+
   private static void outcome(RoutingContext ctx, Observability observability, String nodeId) {
     String given = ctx.request().getHeader(REQUEST_ID);
     String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
@@ -83,6 +93,5 @@ final class ObservedRoutes {
           .log("{} {} -> {}", ctx.request().method(), HttpApi.abbreviate(ctx.request().path()), status);
       }
     });
-    ctx.next();
   }
 }

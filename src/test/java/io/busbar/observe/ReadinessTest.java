@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@code /ready} of real clustered nodes: not ready while alone when {@code cluster.minMembers} asks for
  * a peer, ready once the peer joined (the cluster is then also safe), not ready again once draining,
- * while {@code /health} stays up throughout. Node B also runs with metrics and the console turned off.
+ * while {@code /health} stays up throughout and the draining node's API answers 503 {@code draining}.
+ * Node B also runs with metrics and the console turned off.
  */
 class ReadinessTest {
   @TempDir
@@ -68,6 +69,13 @@ class ReadinessTest {
       assertThat(draining.getJsonObject("checks").getBoolean("members")).isTrue();
       assertThat(ForkedNode.get(portA, "/health").statusCode()).isEqualTo(200);
       assertThat(status(portB, "/ready")).isEqualTo(200);
+      // The API takes no new work while draining, and says where to go; the answer still carries a request id.
+      HttpResponse<String> refused = ForkedNode.postJson(portA, "/api/publish/events.drained", "{}");
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("draining");
+      assertThat(refused.headers().firstValue("retry-after")).isPresent();
+      assertThat(refused.headers().firstValue("x-request-id")).isPresent();
+      assertThat(ForkedNode.postJson(portB, "/api/publish/events.drained", "{}").statusCode()).isEqualTo(202);
     }
   }
 

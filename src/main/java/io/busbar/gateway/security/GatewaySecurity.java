@@ -15,7 +15,7 @@ import java.util.Map;
  * ({@link OriginPolicy}), how fast ({@link RateLimiter}s per connection and per token subject) and which
  * headers consumers can trust ({@link TrustedHeaders}).
  * <p>
- * HTTP routes: {@link #origins} and {@link #authenticate} run before the API handlers; a handler then
+ * HTTP routes: {@link #admitsOrigin} and {@link #authenticate} run before the API handlers; a handler then
  * calls {@link #authorize} once per (caller, action, address) and stops if it returns false (the error
  * has been answered).
  */
@@ -69,15 +69,15 @@ public final class GatewaySecurity {
   }
 
   /**
-   * Route handler for the HTTP API: refuses a foreign origin (403 {@code origin_not_allowed}), answers
-   * CORS pre-flights and adds CORS headers for listed origins only (credentials only if
-   * {@code gateway.cors.allowCredentials} and never with {@code "*"}).
+   * For the HTTP API, before the body is read: refuses a foreign origin (403 {@code origin_not_allowed}),
+   * answers CORS pre-flights and adds CORS headers for listed origins only (credentials only if
+   * {@code gateway.cors.allowCredentials} and never with {@code "*"}). False if it answered the request.
    */
-  public void origins(RoutingContext ctx) {
+  public boolean admitsOrigin(RoutingContext ctx) {
     String origin = ctx.request().getHeader("origin");
     if (!origins.permits(ctx.request())) {
       responder.fail(ctx, OriginPolicy.REFUSED);
-      return;
+      return false;
     }
     if (origin != null) {
       HttpServerResponse response = ctx.response();
@@ -91,10 +91,10 @@ public final class GatewaySecurity {
           .putHeader("access-control-allow-headers", "authorization, content-type, ce-id, ce-specversion, ce-source, ce-type, ce-time, ce-subject")
           .putHeader("access-control-max-age", "600")
           .setStatusCode(204).end();
-        return;
+        return false;
       }
     }
-    ctx.next();
+    return true;
   }
 
   /**
