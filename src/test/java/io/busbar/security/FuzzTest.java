@@ -229,6 +229,9 @@ class FuzzTest {
       }
     }
     Wait.await(Future.join(batch).otherwiseEmpty());
+    // Also keeps the client reachable until here: Vert.x closes an unreachable NetClient (a Cleaner),
+    // sockets and all, which would end the last batch's exchanges early.
+    Wait.await(net.close());
     return RAW_CASES;
   }
 
