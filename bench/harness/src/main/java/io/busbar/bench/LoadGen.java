@@ -13,12 +13,10 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import org.HdrHistogram.ConcurrentHistogram;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -89,54 +87,29 @@ final class LoadGen implements AutoCloseable {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port).setURI(path)
       .setHeaders(MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")).setTimeout(30_000);
     Buffer payload = Buffer.buffer(body);
-    ConcurrentHistogram hist = new ConcurrentHistogram(60_000_000L, 3);
-    AtomicLong done = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
-    AtomicLong all = new AtomicLong();
-    long start = Clock.now();
-    long measureFrom = start + (long) (warmS * 1e9);
-    long end = measureFrom + (long) (measureS * 1e9);
     int loops = connections * depth;
-    AtomicInteger running = new AtomicInteger(loops);
-    Promise<Void> finished = Promise.promise();
+    ClosedWindow window = new ClosedWindow(warmS, measureS, loops);
     Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
-    double cpu0 = Double.NaN;
     for (int i = 0; i < loops; i++) {
-      contexts[i % contexts.length].runOnContext(v -> loop(http, o, payload, hist, done, all, errors, measureFrom, end, running, finished));
+      contexts[i % contexts.length].runOnContext(v -> loop(http, o, payload, window));
     }
-    Thread.sleep((long) (warmS * 1000));
-    cpu0 = cpuSeconds();
-    finished.future().toCompletionStage().toCompletableFuture().get((long) (warmS + measureS) + 60, TimeUnit.SECONDS);
-    double cpu = (cpuSeconds() - cpu0) / measureS;
-    http.close();
-    return new Closed(done.get() / measureS, hist.getValueAtPercentile(50) / 1000.0, hist.getValueAtPercentile(99) / 1000.0,
-      errors.get(), cpu, all.get());
+    try {
+      return window.await(warmS);
+    } finally {
+      http.close();
+    }
   }
 
-  private void loop(HttpClient http, RequestOptions o, Buffer payload, ConcurrentHistogram hist, AtomicLong done,
-                    AtomicLong all, AtomicLong errors, long measureFrom, long end, AtomicInteger running, Promise<Void> finished) {
+  private void loop(HttpClient http, RequestOptions o, Buffer payload, ClosedWindow window) {
     long t0 = Clock.now();
-    if (t0 >= end) {
-      if (running.decrementAndGet() == 0) {
-        finished.tryComplete();
-      }
+    if (!window.open(t0)) {
+      window.stopped();
       return;
     }
     http.request(o).compose(req -> req.send(payload)).compose(resp -> resp.body().map(b -> resp.statusCode()))
       .onComplete(ar -> {
-        long t1 = Clock.now();
-        if (ar.succeeded()) {
-          all.incrementAndGet();
-        }
-        if (t0 >= measureFrom && t1 <= end) {
-          if (ar.succeeded() && ar.result() < 300) {
-            done.incrementAndGet();
-            hist.recordValue((t1 - t0) / 1000);
-          } else {
-            errors.incrementAndGet();
-          }
-        }
-        loop(http, o, payload, hist, done, all, errors, measureFrom, end, running, finished);
+        window.record(t0, Clock.now(), ar.succeeded(), ar.succeeded() && ar.result() < 300);
+        loop(http, o, payload, window);
       });
   }
 

@@ -1,18 +1,13 @@
 package io.busbar.bench;
 
 import io.vertx.core.Context;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
-import org.HdrHistogram.ConcurrentHistogram;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Closed-loop HTTP/1.1 POSTs written as ready-made bytes on plain TCP connections, {@code depth} pipelined
@@ -31,62 +26,25 @@ final class RawHttpLoad {
       + "\r\ncontent-type: application/json\r\ncontent-length: " + payload.length + "\r\n\r\n")
       .getBytes(StandardCharsets.US_ASCII)).appendBytes(payload);
     NetClient net = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
-    Run run = new Run(request, depth, warmS, measureS, connections);
+    ClosedWindow window = new ClosedWindow(warmS, measureS, connections);
     Context[] contexts = {vertx.getOrCreateContext(), vertx.getOrCreateContext()};
     for (int i = 0; i < connections; i++) {
       contexts[i % contexts.length].runOnContext(v -> net.connect(port, "127.0.0.1")
-        .onSuccess(run::start)
-        .onFailure(run.finished::tryFail));
+        .onSuccess(socket -> new Connection(window, socket, request, depth).start())
+        .onFailure(window.finished::tryFail));
     }
-    Thread.sleep((long) (warmS * 1000));
-    double cpu0 = LoadGen.cpuSeconds();
     try {
-      run.finished.future().toCompletionStage().toCompletableFuture().get((long) (warmS + measureS) + 60, TimeUnit.SECONDS);
+      return window.await(warmS);
     } finally {
       net.close();
-    }
-    double cpu = (LoadGen.cpuSeconds() - cpu0) / measureS;
-    return new LoadGen.Closed(run.done.get() / measureS, run.hist.getValueAtPercentile(50) / 1000.0,
-      run.hist.getValueAtPercentile(99) / 1000.0, run.errors.get(), cpu, run.all.get());
-  }
-
-  /** One run's shared counters; each connection keeps its own send times. */
-  private static final class Run {
-    final Buffer request;
-    final int depth;
-    final long measureFrom;
-    final long end;
-    final ConcurrentHistogram hist = new ConcurrentHistogram(60_000_000L, 3);
-    final AtomicLong done = new AtomicLong();
-    final AtomicLong all = new AtomicLong();
-    final AtomicLong errors = new AtomicLong();
-    final AtomicInteger running;
-    final Promise<Void> finished = Promise.promise();
-
-    Run(Buffer request, int depth, double warmS, double measureS, int connections) {
-      this.request = request;
-      this.depth = depth;
-      long start = Clock.now();
-      this.measureFrom = start + (long) (warmS * 1e9);
-      this.end = measureFrom + (long) (measureS * 1e9);
-      this.running = new AtomicInteger(connections);
-    }
-
-    void start(NetSocket socket) {
-      new Connection(this, socket).start();
-    }
-
-    void connectionDone() {
-      if (running.decrementAndGet() == 0) {
-        finished.tryComplete();
-      }
     }
   }
 
   /** One pipelined connection: {@code depth} requests in flight, a new one sent as each answer completes. */
   private static final class Connection {
-    private final Run run;
+    private final ClosedWindow window;
     private final NetSocket socket;
+    private final Buffer request;
     /** Send times of the requests in flight, oldest first (HTTP/1.1 answers come in order). */
     private final long[] sent;
     private int oldest;
@@ -94,10 +52,11 @@ final class RawHttpLoad {
     private final ResponseParser parser = new ResponseParser();
     private boolean over;
 
-    Connection(Run run, NetSocket socket) {
-      this.run = run;
+    Connection(ClosedWindow window, NetSocket socket, Buffer request, int depth) {
+      this.window = window;
       this.socket = socket;
-      this.sent = new long[run.depth];
+      this.request = request;
+      this.sent = new long[depth];
     }
 
     void start() {
@@ -105,11 +64,11 @@ final class RawHttpLoad {
       socket.closeHandler(v -> {
         if (!over) {
           // Closed by the server with requests in flight: each one is an error.
-          run.errors.addAndGet(inFlight);
+          window.errors.addAndGet(inFlight);
           finish();
         }
       });
-      for (int i = 0; i < run.depth; i++) {
+      for (int i = 0; i < sent.length; i++) {
         send();
       }
     }
@@ -117,7 +76,7 @@ final class RawHttpLoad {
     private void send() {
       sent[(oldest + inFlight) % sent.length] = Clock.now();
       inFlight++;
-      socket.write(run.request);
+      socket.write(request);
     }
 
     private void answered(int status) {
@@ -125,19 +84,8 @@ final class RawHttpLoad {
       long t0 = sent[oldest];
       oldest = (oldest + 1) % sent.length;
       inFlight--;
-      boolean ok = status >= 200 && status < 300;
-      if (ok) {
-        run.all.incrementAndGet();
-      }
-      if (t0 >= run.measureFrom && t1 <= run.end) {
-        if (ok) {
-          run.done.incrementAndGet();
-          run.hist.recordValue((t1 - t0) / 1000);
-        } else {
-          run.errors.incrementAndGet();
-        }
-      }
-      if (t1 < run.end) {
+      window.record(t0, t1, true, status >= 200 && status < 300);
+      if (window.open(t1)) {
         send();
       } else if (inFlight == 0) {
         finish();
@@ -148,7 +96,7 @@ final class RawHttpLoad {
     private void finish() {
       if (!over) {
         over = true;
-        run.connectionDone();
+        window.stopped();
       }
     }
   }
