@@ -9,6 +9,7 @@ import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.producer.ReliableSender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -56,10 +57,10 @@ final class DeliverApi {
   }
 
   /** Before every /api route: a draining node takes no new work (answered 503); false if it answered. */
-  boolean admitsWork(RoutingContext ctx) {
+  boolean admitsWork(HttpServerRequest request) {
     if (node.draining()) {
-      ctx.response().putHeader("connection", "close");
-      retryLater(ctx, new ApiError(503, "draining", "this node is shutting down; retry on another node"));
+      request.response().putHeader("connection", "close");
+      retryLater(request, new ApiError(503, "draining", "this node is shutting down; retry on another node"));
       return false;
     }
     return true;
@@ -72,7 +73,7 @@ final class DeliverApi {
       return;
     }
     if (sender.inFlight() >= settings.maxInFlight()) {
-      retryLater(ctx, new ApiError(503, "overloaded", "this node has " + settings.maxInFlight() + " deliveries in flight; retry later"));
+      retryLater(ctx.request(), new ApiError(503, "overloaded", "this node has " + settings.maxInFlight() + " deliveries in flight; retry later"));
       return;
     }
     IncomingEvent event = HttpApi.readEvent(ctx, security);
@@ -151,9 +152,9 @@ final class DeliverApi {
     json(ctx, error.status(), body);
   }
 
-  private void retryLater(RoutingContext ctx, ApiError error) {
-    ctx.response().putHeader("Retry-After", String.valueOf(settings.retryAfterSeconds()));
-    HttpApi.fail(ctx, error);
+  private void retryLater(HttpServerRequest request, ApiError error) {
+    request.response().putHeader("Retry-After", String.valueOf(settings.retryAfterSeconds()));
+    HttpApi.fail(request, error);
   }
 
   private Long timeout(RoutingContext ctx) {

@@ -16,16 +16,14 @@ import io.vertx.ext.web.handler.BodyHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.function.Consumer;
-
 /**
- * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi} and, for acknowledged
- * delivery and dead letters, {@link DeliverApi}), the SockJS event-bus bridge at
- * {@code gateway.sockjs.path} (see {@link EventBridge}), and {@code /health}, {@code /ready},
- * {@code /metrics} and the console (see {@link ObservedRoutes}). Every caller is checked by
- * {@link GatewaySecurity}: it publishes, sends and subscribes to what its grants allow. Start-up fails
- * if a key file cannot be read or the port cannot be bound; every request error is answered as JSON
- * {@code {"error","message"}}.
+ * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi}, {@link DirectApiEndpoint}
+ * for plain publishes and sends, and, for acknowledged delivery and dead letters, {@link DeliverApi}),
+ * the SockJS event-bus bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), and
+ * {@code /health}, {@code /ready}, {@code /metrics} and the console (see {@link ObservedRoutes}). Every
+ * caller is checked by {@link GatewaySecurity}: it publishes, sends and subscribes to what its grants
+ * allow. Start-up fails if a key file cannot be read or the port cannot be bound; every request error is
+ * answered as JSON {@code {"error","message"}}.
  */
 public class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
@@ -50,14 +48,15 @@ public class GatewayVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     DeliverApi deliver = new DeliverApi(vertx, security);
-    Consumer<RoutingContext> outcomes = ObservedRoutes.apiOutcomes(vertx);
+    ObservedRoutes.ApiOutcomes outcomes = ObservedRoutes.apiOutcomes(vertx);
     // One handler in front of the whole API, and the API's routes ahead of the others: every route the
     // Router passes on the way costs a match and a dispatch, per request (bench B1). In order: the request
     // id and outcome, so that every answer is counted; no new work while draining, whoever asks; the
     // origin, before anything is read. Then the bounded body, then the token (asynchronous).
+    // DirectApiEndpoint does the same for a plain publish or send, without the Router.
     router.route("/api/*").handler(ctx -> {
-      outcomes.accept(ctx);
-      if (deliver.admitsWork(ctx) && security.admitsOrigin(ctx)) {
+      outcomes.begin(ctx);
+      if (deliver.admitsWork(ctx.request()) && security.admitsOrigin(ctx.request())) {
         ctx.next();
       }
     });
@@ -103,8 +102,9 @@ public class GatewayVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions().setHost(conf.getString("host")).setPort(conf.getInteger("port"))
       .setPerMessageWebSocketCompressionSupported(compression).setPerFrameWebSocketCompressionSupported(compression);
     RawBridgeEndpoint raw = bridge.rawEndpoint(security.origins);
+    DirectApiEndpoint direct = new DirectApiEndpoint(api, deliver, security, outcomes, conf.getInteger("bodyLimit"));
     return vertx.createHttpServer(options).requestHandler(req -> {
-      if (!raw.handle(req)) {
+      if (!direct.handle(req) && !raw.handle(req)) {
         router.handle(req);
       }
     }).listen()

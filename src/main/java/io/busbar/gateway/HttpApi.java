@@ -6,7 +6,9 @@ import io.busbar.EventIds;
 import io.busbar.NodeContext;
 import io.busbar.gateway.security.Action;
 import io.busbar.gateway.security.GatewaySecurity;
+import io.busbar.gateway.security.Identity;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -52,28 +54,39 @@ final class HttpApi {
   }
 
   void publish(RoutingContext ctx) {
-    IncomingEvent event = accept(ctx, Action.PUBLISH);
-    if (event != null) {
-      eventBus.publish(ctx.pathParam("address"), event.body(), options(event));
-      accepted(ctx, event);
-    }
+    put(ctx.request(), GatewaySecurity.identity(ctx), Action.PUBLISH, ctx.pathParam("address"), ctx.body().buffer());
   }
 
   void send(RoutingContext ctx) {
-    IncomingEvent event = accept(ctx, Action.SEND);
-    if (event != null) {
-      eventBus.send(ctx.pathParam("address"), event.body(), options(event));
-      accepted(ctx, event);
+    put(ctx.request(), GatewaySecurity.identity(ctx), Action.SEND, ctx.pathParam("address"), ctx.body().buffer());
+  }
+
+  /**
+   * Publishes or sends the request's event and answers {@code 202 {"id"}}, or answers why not: what
+   * {@link #publish} and {@link #send} do, also for a request served without the Router
+   * ({@link DirectApiEndpoint}). {@code body} may be null (no body).
+   */
+  void put(HttpServerRequest request, Identity identity, Action action, String address, Buffer body) {
+    IncomingEvent event = accept(request, identity, action, address, body);
+    if (event == null) {
+      return;
     }
+    if (action == Action.PUBLISH) {
+      eventBus.publish(address, event.body(), options(event));
+    } else {
+      eventBus.send(address, event.body(), options(event));
+    }
+    request.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(acceptedBody(event.id()));
   }
 
   void request(RoutingContext ctx) {
     Long timeout = timeout(ctx);
-    IncomingEvent event = timeout == null ? null : accept(ctx, Action.REQUEST);
+    String address = ctx.pathParam("address");
+    IncomingEvent event = timeout == null ? null
+      : accept(ctx.request(), GatewaySecurity.identity(ctx), Action.REQUEST, address, ctx.body().buffer());
     if (event == null) {
       return;
     }
-    String address = ctx.pathParam("address");
     eventBus.request(address, event.body(), options(event).setSendTimeout(timeout))
       .onSuccess(reply -> replied(ctx, event, reply))
       .onFailure(failure -> fail(ctx, ApiError.fromEventBus(failure, address)));
@@ -83,12 +96,11 @@ final class HttpApi {
    * Checks permission and reads the event; on a problem answers it and returns null. Client headers in
    * the reserved prefix never reach the bus; the caller's trusted identity headers are added.
    */
-  private IncomingEvent accept(RoutingContext ctx, Action action) {
-    String address = ctx.pathParam("address");
-    if (!security.authorize(ctx, action, address)) {
+  private IncomingEvent accept(HttpServerRequest request, Identity identity, Action action, String address, Buffer body) {
+    if (!security.authorize(request, identity, action, address)) {
       return null;
     }
-    IncomingEvent event = readEvent(ctx, security);
+    IncomingEvent event = readEvent(request, body, identity, security);
     if (event != null) {
       node.eventsIn.incrementAndGet();
     }
@@ -100,19 +112,22 @@ final class HttpApi {
    * caller's trusted identity headers added. On a malformed event answers the error and returns null.
    */
   static IncomingEvent readEvent(RoutingContext ctx, GatewaySecurity security) {
+    return readEvent(ctx.request(), ctx.body().buffer(), GatewaySecurity.identity(ctx), security);
+  }
+
+  private static IncomingEvent readEvent(HttpServerRequest request, Buffer body, Identity identity, GatewaySecurity security) {
     Map<String, String> headers = new HashMap<>();
-    ctx.request().headers().forEach(h -> {
+    request.headers().forEach(h -> {
       if (!security.headers.reserved(h.getKey())) {
         headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
       }
     });
     try {
-      IncomingEvent event = IncomingEvent.read(headers, ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes(),
-        EventIds::next);
-      security.trust(event.headers(), ctx);
+      IncomingEvent event = IncomingEvent.read(headers, body == null ? new byte[0] : body.getBytes(), EventIds::next);
+      security.trust(event.headers(), identity);
       return event;
     } catch (IncomingEvent.Rejected rejected) {
-      fail(ctx, rejected.error);
+      fail(request, rejected.error);
       return null;
     }
   }
@@ -138,10 +153,6 @@ final class HttpApi {
     DeliveryOptions options = new DeliveryOptions();
     event.headers().forEach(options::addHeader);
     return options;
-  }
-
-  private static void accepted(RoutingContext ctx, IncomingEvent event) {
-    ctx.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(acceptedBody(event.id()));
   }
 
   /**

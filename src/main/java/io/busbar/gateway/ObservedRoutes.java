@@ -4,7 +4,9 @@ import io.busbar.EventIds;
 import io.busbar.NodeContext;
 import io.busbar.observe.NodeHealth;
 import io.busbar.observe.Observability;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -65,33 +67,51 @@ final class ObservedRoutes {
     return "other";
   }
 
-  /**
-   * What the HTTP API's first handler does with each request before anything else: the request id, and
-   * one outcome counted (and logged) when the response headers go out, whoever answers.
-   */
-  static Consumer<RoutingContext> apiOutcomes(Vertx vertx) {
-    Observability observability = Observability.of(vertx);
-    String nodeId = NodeContext.of(vertx).nodeId;
-    return ctx -> outcome(ctx, observability, nodeId);
+  static ApiOutcomes apiOutcomes(Vertx vertx) {
+    return new ApiOutcomes(Observability.of(vertx), NodeContext.of(vertx).nodeId);
   }
 
-  private static void outcome(RoutingContext ctx, Observability observability, String nodeId) {
-    String given = ctx.request().getHeader(REQUEST_ID);
-    String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
-    long started = System.nanoTime();
-    ctx.response().putHeader(REQUEST_ID, requestId);
-    ctx.addHeadersEndHandler(v -> {
-      int status = ctx.response().getStatusCode();
-      observability.httpApi(operation(ctx.request().path()), status);
-      if (status == 403) {
-        observability.denied("http_inbound");
-      }
-      if (observability.logRequests()) {
-        LOG.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("requestId", requestId)
-          .addKeyValue("method", ctx.request().method().name()).addKeyValue("path", HttpApi.abbreviate(ctx.request().path()))
-          .addKeyValue("status", status).addKeyValue("durationMs", (System.nanoTime() - started) / 1_000_000)
-          .log("{} {} -> {}", ctx.request().method(), HttpApi.abbreviate(ctx.request().path()), status);
-      }
-    });
+  /**
+   * What the HTTP API's first step does with each request before anything else: the request id, and
+   * one outcome counted (and logged) when the response headers go out, whoever answers.
+   */
+  static final class ApiOutcomes {
+    private final Observability observability;
+    private final String nodeId;
+
+    private ApiOutcomes(Observability observability, String nodeId) {
+      this.observability = observability;
+      this.nodeId = nodeId;
+    }
+
+    /** Through the Router, which owns the response's headers-end handler. */
+    void begin(RoutingContext ctx) {
+      begin(ctx.request(), ctx::addHeadersEndHandler);
+    }
+
+    /** For a request served without the Router. */
+    void begin(HttpServerRequest request) {
+      begin(request, request.response()::headersEndHandler);
+    }
+
+    private void begin(HttpServerRequest request, Consumer<Handler<Void>> onHeadersEnd) {
+      String given = request.getHeader(REQUEST_ID);
+      String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
+      long started = System.nanoTime();
+      request.response().putHeader(REQUEST_ID, requestId);
+      onHeadersEnd.accept(v -> {
+        int status = request.response().getStatusCode();
+        observability.httpApi(operation(request.path()), status);
+        if (status == 403) {
+          observability.denied("http_inbound");
+        }
+        if (observability.logRequests()) {
+          LOG.atInfo().addKeyValue("nodeId", nodeId).addKeyValue("requestId", requestId)
+            .addKeyValue("method", request.method().name()).addKeyValue("path", HttpApi.abbreviate(request.path()))
+            .addKeyValue("status", status).addKeyValue("durationMs", (System.nanoTime() - started) / 1_000_000)
+            .log("{} {} -> {}", request.method(), HttpApi.abbreviate(request.path()), status);
+        }
+      });
+    }
   }
 }

@@ -1,8 +1,10 @@
 package io.busbar.gateway.security;
 
 import io.busbar.ApiError;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -17,7 +19,7 @@ import java.util.Map;
  * <p>
  * HTTP routes: {@link #admitsOrigin} and {@link #authenticate} run before the API handlers; a handler then
  * calls {@link #authorize} once per (caller, action, address) and stops if it returns false (the error
- * has been answered).
+ * has been answered). Each has a form for a request served without the Router, which does the same.
  */
 public final class GatewaySecurity {
   private static final String IDENTITY = "busbar.identity";
@@ -36,7 +38,7 @@ public final class GatewaySecurity {
   /** How an error reaches the client: the gateway's one JSON error writer. */
   @FunctionalInterface
   public interface Responder {
-    void fail(RoutingContext ctx, ApiError error);
+    void fail(HttpServerRequest request, ApiError error);
   }
 
   /** Reads key files (blocking): build it at start-up. */
@@ -73,20 +75,20 @@ public final class GatewaySecurity {
    * answers CORS pre-flights and adds CORS headers for listed origins only (credentials only if
    * {@code gateway.cors.allowCredentials} and never with {@code "*"}). False if it answered the request.
    */
-  public boolean admitsOrigin(RoutingContext ctx) {
-    String origin = ctx.request().getHeader("origin");
-    if (!origins.permits(ctx.request())) {
-      responder.fail(ctx, OriginPolicy.REFUSED);
+  public boolean admitsOrigin(HttpServerRequest request) {
+    String origin = request.getHeader("origin");
+    if (!origins.permits(request)) {
+      responder.fail(request, OriginPolicy.REFUSED);
       return false;
     }
     if (origin != null) {
-      HttpServerResponse response = ctx.response();
+      HttpServerResponse response = request.response();
       response.putHeader("access-control-allow-origin", origin).putHeader("vary", "origin");
       if (origins.credentials()) {
         response.putHeader("access-control-allow-credentials", "true");
       }
       response.putHeader("access-control-expose-headers", "ce-id, retry-after");
-      if (ctx.request().method() == HttpMethod.OPTIONS) {
+      if (request.method() == HttpMethod.OPTIONS) {
         response.putHeader("access-control-allow-methods", "GET, POST, OPTIONS")
           .putHeader("access-control-allow-headers", "authorization, content-type, ce-id, ce-specversion, ce-source, ce-type, ce-time, ce-subject")
           .putHeader("access-control-max-age", "600")
@@ -105,7 +107,7 @@ public final class GatewaySecurity {
    */
   public void sockJsOrigins(RoutingContext ctx) {
     if (!origins.permits(ctx.request())) {
-      responder.fail(ctx, OriginPolicy.REFUSED);
+      responder.fail(ctx.request(), OriginPolicy.REFUSED);
       return;
     }
     ctx.addHeadersEndHandler(v -> {
@@ -125,41 +127,48 @@ public final class GatewaySecurity {
    * per-connection and per-token rate limits (429 {@code rate_limited} with {@code Retry-After}).
    */
   public void authenticate(RoutingContext ctx) {
-    String header = ctx.request().getHeader("authorization");
+    authenticate(ctx.request(), identity -> {
+      ctx.put(IDENTITY, identity);
+      ctx.next();
+    });
+  }
+
+  /** The same, for a request served without the Router: {@code admitted} gets the caller unless it was answered. */
+  public void authenticate(HttpServerRequest request, Handler<Identity> admitted) {
+    String header = request.getHeader("authorization");
     if (!authEnabled || header == null) {
-      admit(ctx, Identity.ANONYMOUS);
+      admit(request, Identity.ANONYMOUS, admitted);
       return;
     }
     if (header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      unauthorized(ctx);
+      unauthorized(request);
       return;
     }
     authenticator.authenticate(header.substring(7).trim())
-      .onSuccess(identity -> admit(ctx, identity))
-      .onFailure(e -> unauthorized(ctx));
+      .onSuccess(identity -> admit(request, identity, admitted))
+      .onFailure(e -> unauthorized(request));
   }
 
-  private void admit(RoutingContext ctx, Identity identity) {
-    if (ctx.response().ended()) {
+  private void admit(HttpServerRequest request, Identity identity, Handler<Identity> admitted) {
+    if (request.response().ended()) {
       return;
     }
-    ctx.put(IDENTITY, identity);
-    long wait = perConnection.tryAcquire(ctx.request().connection());
+    long wait = perConnection.tryAcquire(request.connection());
     if (wait == 0 && !identity.anonymous()) {
       wait = perToken.tryAcquire("sub:" + identity.subject());
     }
     if (wait > 0) {
-      ctx.response().putHeader("retry-after", String.valueOf(Math.max(1, (wait + 999) / 1000)));
-      responder.fail(ctx, new ApiError(429, "rate_limited",
+      request.response().putHeader("retry-after", String.valueOf(Math.max(1, (wait + 999) / 1000)));
+      responder.fail(request, new ApiError(429, "rate_limited",
         "too many requests: see gateway.limits.messagesPerSecondPerConnection and messagesPerSecondPerToken"));
       return;
     }
-    ctx.next();
+    admitted.handle(identity);
   }
 
-  private void unauthorized(RoutingContext ctx) {
-    ctx.response().putHeader("www-authenticate", "Bearer");
-    responder.fail(ctx, new ApiError(401, "invalid_token", "the bearer token is missing, malformed, expired or not valid here"));
+  private void unauthorized(HttpServerRequest request) {
+    request.response().putHeader("www-authenticate", "Bearer");
+    responder.fail(request, new ApiError(401, "invalid_token", "the bearer token is missing, malformed, expired or not valid here"));
   }
 
   /** The caller {@link #authenticate} found (anonymous if it did not run). */
@@ -173,21 +182,25 @@ public final class GatewaySecurity {
    * If not, the error (401, 403, 400) has been answered and the handler must stop.
    */
   public boolean authorize(RoutingContext ctx, Action action, String address) {
-    Identity identity = identity(ctx);
+    return authorize(ctx.request(), identity(ctx), action, address);
+  }
+
+  /** The same, for a request served without the Router, whose caller {@link #authenticate} found. */
+  public boolean authorize(HttpServerRequest request, Identity identity, Action action, String address) {
     Decision d = policy.check(identity, action, address);
     if (d.allowed()) {
       return true;
     }
     if (d == Decision.UNAUTHENTICATED) {
-      ctx.response().putHeader("www-authenticate", "Bearer");
+      request.response().putHeader("www-authenticate", "Bearer");
     }
-    responder.fail(ctx, d.toApiError(action, abbreviate(address), policy.maxAddressLength()));
+    responder.fail(request, d.toApiError(action, abbreviate(address), policy.maxAddressLength()));
     return false;
   }
 
   /** Removes client headers in the reserved prefix and adds the caller's trusted identity headers. */
-  public void trust(Map<String, String> busHeaders, RoutingContext ctx) {
-    headers.apply(busHeaders, identity(ctx), v -> v);
+  public void trust(Map<String, String> busHeaders, Identity identity) {
+    headers.apply(busHeaders, identity, v -> v);
   }
 
   static String abbreviate(String s) {
