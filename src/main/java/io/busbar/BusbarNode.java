@@ -1,6 +1,7 @@
 package io.busbar;
 
 import io.busbar.cluster.HazelcastConfigFactory;
+import io.busbar.cluster.QuietAddressCache;
 import io.busbar.cluster.Reliability;
 import io.busbar.cluster.ReliabilitySettings;
 import io.busbar.observe.LogFormat;
@@ -48,7 +49,7 @@ public final class BusbarNode {
     // Metrics must be chosen when Vert.x is built; Observability also keeps the readiness settings.
     Observability observability = Observability.create(config);
     Promise<BusbarNode> result = Promise.promise();
-    observability.configure(Vertx.builder(), options).withClusterManager(clusterManager).buildClustered().onComplete(built -> {
+    observability.configure(Vertx.builder(), options).withClusterManager(new QuietAddressCache(clusterManager)).buildClustered().onComplete(built -> {
       if (built.failed()) {
         observability.close();
         result.fail(built.cause());

@@ -1,0 +1,226 @@
+package io.busbar.cluster;
+
+import io.vertx.core.Completable;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.AsyncMap;
+import io.vertx.core.shareddata.Counter;
+import io.vertx.core.shareddata.Lock;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.core.spi.cluster.NodeListener;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The node's cluster manager (Hazelcast's, which it wraps and delegates everything to) with one change:
+ * it remembers, for a moment, the addresses that have no subscriber anywhere in the cluster.
+ * <p>
+ * Why: Vert.x caches the nodes of an address only while it has some. For an address with none, every
+ * publish or send asks the cluster manager again, and Hazelcast's answers it with a blocking read of the
+ * subscription map on a worker thread: a thread hand-off and a cluster read per event, about a quarter
+ * of the CPU of a publish that nobody listens to (bench B1). Events to quiet addresses are common: a
+ * producer publishes whether or not a consumer is up.
+ * <p>
+ * What keeps it correct: an address is remembered as quiet only if the empty answer was not overtaken by
+ * a registration update, and is forgotten on the first update for it (it then wants those updates, as
+ * Vert.x's own cache of busy addresses does), when this node registers on it, when registrations are
+ * lost (a member left or a partition merged), and after {@link #TTL_MS} in any case, so that an update
+ * lost by the cluster costs at most that long. At most {@link #MAX_ADDRESSES} addresses are remembered
+ * (expired ones make room); past that, a quiet address is asked about every time, as before.
+ */
+public final class QuietAddressCache implements ClusterManager {
+  static final long TTL_MS = 1_000;
+  static final int MAX_ADDRESSES = 10_000;
+
+  private final ClusterManager delegate;
+  private final LongSupplier clockMs;
+  private final int maxAddresses;
+  private final AtomicLong lastSweep = new AtomicLong(Long.MIN_VALUE / 2);
+  /** An address whose registrations are being asked for or known to be none; removed when it may have some. */
+  private final Map<String, Quiet> quiet = new ConcurrentHashMap<>();
+
+  /** One ask about an address: {@code since} is set once it answered none (0 while in flight). */
+  private static final class Quiet {
+    volatile long since;
+  }
+
+  public QuietAddressCache(ClusterManager delegate) {
+    this(delegate, System::currentTimeMillis, MAX_ADDRESSES);
+  }
+
+  QuietAddressCache(ClusterManager delegate, LongSupplier clockMs, int maxAddresses) {
+    this.delegate = delegate;
+    this.clockMs = clockMs;
+    this.maxAddresses = maxAddresses;
+  }
+
+  @Override
+  public void getRegistrations(String address, Completable<List<RegistrationInfo>> promise) {
+    Quiet known = quiet.get(address);
+    if (known != null && known.since != 0) {
+      if (clockMs.getAsLong() - known.since < TTL_MS) {
+        promise.succeed(List.of());
+        return;
+      }
+      quiet.remove(address, known);
+    }
+    // Marked before asking, so that an update arriving while the answer is on its way removes the mark
+    // and the (by then stale) empty answer is not kept.
+    Quiet asking = quiet.size() < maxAddresses || sweptExpired() ? new Quiet() : null;
+    if (asking != null) {
+      quiet.put(address, asking);
+    }
+    delegate.getRegistrations(address, (registrations, failure) -> {
+      if (asking != null) {
+        if (failure == null && registrations.isEmpty()) {
+          asking.since = clockMs.getAsLong();
+        } else {
+          quiet.remove(address, asking);
+        }
+      }
+      promise.complete(registrations, failure);
+    });
+  }
+
+  /**
+   * Makes room when full by dropping what has expired (addresses not asked about again), at most once per
+   * time-to-live so that a full cache of fresh addresses is not scanned on every event. True if there is room.
+   */
+  private boolean sweptExpired() {
+    long now = clockMs.getAsLong();
+    long last = lastSweep.get();
+    if (now - last >= TTL_MS && lastSweep.compareAndSet(last, now)) {
+      quiet.values().removeIf(q -> q.since != 0 && now - q.since >= TTL_MS);
+    }
+    return quiet.size() < maxAddresses;
+  }
+
+  @Override
+  public void registrationListener(RegistrationListener listener) {
+    delegate.registrationListener(new RegistrationListener() {
+      @Override
+      public void registrationsUpdated(RegistrationUpdateEvent event) {
+        quiet.remove(event.address());
+        if (listener.wantsUpdatesFor(event.address())) {
+          listener.registrationsUpdated(event);
+        }
+      }
+
+      @Override
+      public void registrationsLost() {
+        quiet.clear();
+        listener.registrationsLost();
+      }
+
+      @Override
+      public boolean wantsUpdatesFor(String address) {
+        return quiet.containsKey(address) || listener.wantsUpdatesFor(address);
+      }
+    });
+  }
+
+  @Override
+  public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    quiet.remove(address);
+    delegate.addRegistration(address, registrationInfo, promise);
+  }
+
+  /** How many addresses are remembered (asked about or quiet): for tests. */
+  int size() {
+    return quiet.size();
+  }
+
+  // Everything else is the wrapped cluster manager's.
+
+  @Override
+  public void init(Vertx vertx) {
+    delegate.init(vertx);
+  }
+
+  @Override
+  public <K, V> void getAsyncMap(String name, Completable<AsyncMap<K, V>> promise) {
+    delegate.getAsyncMap(name, promise);
+  }
+
+  @Override
+  public <K, V> Map<K, V> getSyncMap(String name) {
+    return delegate.getSyncMap(name);
+  }
+
+  @Override
+  public void getLockWithTimeout(String name, long timeout, Completable<Lock> promise) {
+    delegate.getLockWithTimeout(name, timeout, promise);
+  }
+
+  @Override
+  public void getCounter(String name, Completable<Counter> promise) {
+    delegate.getCounter(name, promise);
+  }
+
+  @Override
+  public String getNodeId() {
+    return delegate.getNodeId();
+  }
+
+  @Override
+  public List<String> getNodes() {
+    return delegate.getNodes();
+  }
+
+  @Override
+  public void nodeListener(NodeListener listener) {
+    delegate.nodeListener(listener);
+  }
+
+  @Override
+  public void setNodeInfo(NodeInfo nodeInfo, Completable<Void> promise) {
+    delegate.setNodeInfo(nodeInfo, promise);
+  }
+
+  @Override
+  public NodeInfo getNodeInfo() {
+    return delegate.getNodeInfo();
+  }
+
+  @Override
+  public void getNodeInfo(String nodeId, Completable<NodeInfo> promise) {
+    delegate.getNodeInfo(nodeId, promise);
+  }
+
+  @Override
+  public void join(Completable<Void> promise) {
+    delegate.join(promise);
+  }
+
+  @Override
+  public void leave(Completable<Void> promise) {
+    delegate.leave(promise);
+  }
+
+  @Override
+  public boolean isActive() {
+    return delegate.isActive();
+  }
+
+  @Override
+  public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
+    delegate.removeRegistration(address, registrationInfo, promise);
+  }
+
+  @Override
+  public String clusterHost() {
+    return delegate.clusterHost();
+  }
+
+  @Override
+  public String clusterPublicHost() {
+    return delegate.clusterPublicHost();
+  }
+}
