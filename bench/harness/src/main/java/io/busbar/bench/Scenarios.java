@@ -103,18 +103,19 @@ final class Scenarios {
         .put("p99", Stats.ratio(b.getDouble("p99Ms", Double.NaN), base.getDouble("p99Ms", Double.NaN))))
       .put("met", ratio >= 0.85)
       .put("bottleneck", bottleneck(b, "serverCpuCores", "loadgenCpuCores"))
-      .put("profile", "JFR of Busbar's event loop during B1 (development run): Netty and Vert.x's HTTP server (parsing, "
-        + "response write) take about 43%; Vert.x Web (route matching, the body handler) about 17%; Busbar's own handlers "
-        + "(request id and outcome, drain guard, origin, token and rate limit, CloudEvents attributes) about 16% and the "
-        + "JSON parse 5%; the clustered publish about 13%, most of it because B1's address has no subscriber: Vert.x keeps "
-        + "the nodes of an address only while it has some, so it asks the cluster manager again on every publish. "
-        + "Side by side (--compare-jar): Busbar's drop-ins for Vert.x's HTTP and event-bus meters (HttpServerMeters, "
-        + "EventBusMeters) look each meter up once instead of on every request and message (+20% and +4% requests per "
-        + "core); the ce-time format, the streaming JSON parse and the reserved-header check +9%; one handler in front "
-        + "of the API, whose routes now come first, +10%. The load is raw HTTP/1.1 bytes on TCP with a minimal response "
-        + "parser (RawHttpLoad): through the Vert.x HTTP client the load generator's one core held the bare server at "
-        + "about 200k req/s with half its core idle. The bare server answers 202 unread; Busbar cannot come near 0.85x "
-        + "while it reads, checks and publishes each event");
+      .put("profile", "async-profiler (itimer) of Busbar's event loop during B1 (development run): Netty and Vert.x's HTTP "
+        + "server take about half, a fifth of it the writev of each read's answers (the bare server pays that too); "
+        + "Busbar's publish path (request id and outcome, drain guard, origin, rate limit, permission, CloudEvents "
+        + "attributes, JSON parse, the 202) about a quarter; Vert.x's clustered publish about 17%, most of it Vert.x's "
+        + "node selector, which keeps no entry for an address without subscribers and builds one (a queue, a map "
+        + "insert and removal) on every publish to it. Side by side (--compare-jar): plain publishes and sends served "
+        + "without the Router (DirectApiEndpoint) +28%; addresses without subscribers remembered instead of looked up "
+        + "in Hazelcast on a worker thread per publish (QuietAddressCache) +50% more; before those, drop-ins for "
+        + "Vert.x's HTTP and event-bus meters that look each meter up once (+20%, +4%), the ce-time format, streaming "
+        + "JSON parse and reserved-header check (+9%) and one handler in front of the API (+10%). The load is raw "
+        + "HTTP/1.1 bytes on TCP with a minimal response parser (RawHttpLoad): through the Vert.x HTTP client the load "
+        + "generator's one core held the bare server at about 200k req/s with half its core idle. The bare server "
+        + "answers 202 unread; Busbar reads, checks, counts and publishes each event");
   }
 
   /** Names the side whose CPU is nearest to one full core. */
