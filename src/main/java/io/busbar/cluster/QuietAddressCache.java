@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * it remembers, for a moment, the addresses that have no subscriber anywhere in the cluster.
  * <p>
  * Why: Vert.x caches the nodes of an address only while it has some. For an address with none, every
- * publish or send asks the cluster manager again, and Hazelcast's answers it with a blocking read of the
+ * publish or send asks the cluster manager again, and Hazelcast's answers with a blocking read of the
  * subscription map on a worker thread: a thread hand-off and a cluster read per event, about a quarter
  * of the CPU of a publish that nobody listens to (bench B1). Events to quiet addresses are common: a
  * producer publishes whether or not a consumer is up.
