@@ -4,8 +4,14 @@ import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.OriginPolicy;
 import io.busbar.gateway.security.SecureBridge;
 import io.busbar.observe.Observability;
+import io.busbar.gateway.security.BurstFlushes;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.http.HttpServerRequestInternal;
+import io.vertx.core.internal.http.HttpServerRequestWrapper;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -27,12 +33,15 @@ import java.util.List;
  * ({@link BridgeMetrics}) and the sockets a graceful drain closes ({@link BridgeSockets}).
  */
 final class EventBridge {
+  private static final String WEBSOCKET = "/websocket";
+
   private final Vertx vertx;
   private final JsonObject conf;
   private final SecureBridge gate;
   private final BridgeMetrics metrics;
   /** The gate's sessions are the open sockets: the drain closes those. */
   private final BridgeSockets sockets;
+  private final String sessionsPrefix;
 
   EventBridge(Vertx vertx, JsonObject sockjs, GatewaySecurity security) {
     this.vertx = vertx;
@@ -40,6 +49,7 @@ final class EventBridge {
     this.gate = new SecureBridge(vertx, security, sockjs.getInteger("replyTimeoutMs"));
     this.metrics = new BridgeMetrics(Observability.of(vertx));
     this.sockets = new BridgeSockets(vertx, gate::openSockets);
+    this.sessionsPrefix = sockjs.getString("path") + "/";
   }
 
   Router router() {
@@ -52,7 +62,28 @@ final class EventBridge {
    */
   RawBridgeEndpoint rawEndpoint(OriginPolicy origins) {
     // EventBusBridgeImpl is what SockJSHandler.bridge() builds; it has no public factory of its own.
-    return new RawBridgeEndpoint(vertx, conf.getString("path"), origins, new EventBusBridgeImpl(vertx, null, options(), hook()));
+    return new RawBridgeEndpoint(vertx, conf.getString("path"), origins, new EventBusBridgeImpl(vertx, null, options(), hook()),
+      gate.burstFlushes());
+  }
+
+  /**
+   * The request as the Router should get it: a SockJS WebSocket upgrade
+   * ({@code <path>/<server>/<session>/websocket}, what browsers use) is wrapped so that its socket gets the
+   * same burst flushes as the raw endpoint's; anything else is returned as it is.
+   */
+  HttpServerRequest forRouter(HttpServerRequest req) {
+    String path = req.path();
+    if (!path.endsWith(WEBSOCKET) || !path.startsWith(sessionsPrefix) || !(req instanceof HttpServerRequestInternal internal)
+      || !req.canUpgradeToWebSocket()) {
+      return req;
+    }
+    BurstFlushes flushes = gate.burstFlushes();
+    return new HttpServerRequestWrapper(internal) {
+      @Override
+      public Future<ServerWebSocket> toWebSocket() {
+        return super.toWebSocket().onSuccess(flushes::attach);
+      }
+    };
   }
 
   private SockJSBridgeOptions options() {

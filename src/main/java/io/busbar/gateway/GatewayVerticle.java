@@ -105,7 +105,7 @@ public class GatewayVerticle extends VerticleBase {
     DirectApiEndpoint direct = new DirectApiEndpoint(api, deliver, security, outcomes, conf.getInteger("bodyLimit"));
     return vertx.createHttpServer(options).requestHandler(req -> {
       if (!direct.handle(req) && !raw.handle(req)) {
-        router.handle(req);
+        router.handle(bridge.forRouter(req));
       }
     }).listen()
       .onSuccess(s -> {

@@ -1,5 +1,6 @@
 package io.busbar.gateway;
 
+import io.busbar.gateway.security.BurstFlushes;
 import io.busbar.gateway.security.OriginPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -41,12 +42,14 @@ final class RawBridgeEndpoint {
   private final String path;
   private final OriginPolicy origins;
   private final Handler<SockJSSocket> bridge;
+  private final BurstFlushes flushes;
 
-  RawBridgeEndpoint(Vertx vertx, String sockjsPath, OriginPolicy origins, Handler<SockJSSocket> bridge) {
+  RawBridgeEndpoint(Vertx vertx, String sockjsPath, OriginPolicy origins, Handler<SockJSSocket> bridge, BurstFlushes flushes) {
     this.vertx = vertx;
     this.path = sockjsPath + "/websocket";
     this.origins = origins;
     this.bridge = bridge;
+    this.flushes = flushes;
   }
 
   /** Takes the request if it is a raw bridge upgrade, and says whether it did. */
@@ -65,6 +68,7 @@ final class RawBridgeEndpoint {
         LOG.debug("raw bridge upgrade failed: {}", failure.toString());
         return;
       }
+      flushes.attach(ws);
       bridge.handle(new RawBridgeSocket(vertx, ws));
     });
     return true;

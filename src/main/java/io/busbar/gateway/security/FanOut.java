@@ -48,12 +48,14 @@ final class FanOut<S> {
   private final Vertx vertx;
   private final Sink<S> sink;
   private final Delivered delivered;
+  private final BurstFlushes flushes;
   private final Map<String, Group<S>> groups = new HashMap<>();
 
-  FanOut(Vertx vertx, Sink<S> sink, Delivered delivered) {
+  FanOut(Vertx vertx, Sink<S> sink, Delivered delivered, BurstFlushes flushes) {
     this.vertx = vertx;
     this.sink = sink;
     this.delivered = delivered;
+    this.flushes = flushes;
   }
 
   /**
@@ -97,6 +99,7 @@ final class FanOut<S> {
       return;
     }
     Buffer frame = envelope(address, message);
+    flushes.beforeFanOut();
     if (message.isSend()) {
       sink.deliver(group.next(), message, frame);
       delivered.count(address, 1);

@@ -75,6 +75,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private final Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
   private final Map<String, IpCount> perIp = new ConcurrentHashMap<>();
   private final Observability observability;
+  private final BurstFlushes burstFlushes;
   private final FanOut<Session> fanOut;
   private final AtomicInteger pending = new AtomicInteger();
   private long timer = -1;
@@ -93,7 +94,14 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     this.queueBytes = limits.getInteger("outboundQueueBytes");
     this.graceMs = limits.getInteger("slowClientGraceMs");
     this.observability = Observability.of(vertx);
-    this.fanOut = new FanOut<>(vertx, this::deliver, (address, sockets) -> observability.bridgeMessages("out", address, sockets));
+    this.burstFlushes = new BurstFlushes(vertx);
+    this.fanOut = new FanOut<>(vertx, this::deliver, (address, sockets) -> observability.bridgeMessages("out", address, sockets),
+      burstFlushes);
+  }
+
+  /** Where a WebSocket this gate's fan-out writes to is attached, so that a burst leaves in one write per socket. */
+  public BurstFlushes burstFlushes() {
+    return burstFlushes;
   }
 
   /** Starts the periodic check of expiry, slow clients and reply addresses. */
