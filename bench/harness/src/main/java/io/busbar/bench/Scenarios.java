@@ -277,7 +277,15 @@ final class Scenarios {
           .put(n + " subs server CPU per delivery vs raw WebSocket", Stats.ratio(b.getDouble("serverCpuUsPerDelivery", Double.NaN),
             stats.median("raw-websocket").getDouble("serverCpuUsPerDelivery", Double.NaN)));
         met &= vsSio > 1 && vsNats > 1 && b.getDouble("lost", Double.NaN) == 0;
-        bottlenecks.add(n + " subs: " + bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
+        StringBuilder line = new StringBuilder(n + " subs: " + bottleneck(b, "serverCpuCores", "loadgenCpuCores"));
+        for (Target t : targets) {
+          // A peer the load generator could not keep up with did at least its figure: say so beside the ratio.
+          double l = stats.median(t.system).getDouble("loadgenCpuCores", Double.NaN);
+          if (!t.system.equals("busbar") && l >= 0.85) {
+            line.append(String.format(", %s's load generator at %.2f cores (its figure is a lower bound)", t.system, l));
+          }
+        }
+        bottlenecks.add(line.toString());
       }
     } finally {
       for (Target t : targets) {
