@@ -1,10 +1,10 @@
 package io.busbar.gateway;
 
+import io.busbar.gateway.security.BurstFlushes;
 import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.OriginPolicy;
 import io.busbar.gateway.security.SecureBridge;
 import io.busbar.observe.Observability;
-import io.busbar.gateway.security.BurstFlushes;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
