@@ -1,5 +1,6 @@
 package io.busbar;
 
+import io.busbar.cluster.QuietAddressCache;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
 import io.vertx.core.MultiMap;
@@ -97,6 +98,18 @@ class ClusterHttpTest {
       assertThat(m.headers().get("content-type")).isEqualTo("application/json");
       assertThat(m.headers().get("ce-time")).isNotBlank();
     }
+  }
+
+  @Test
+  void publishToAnAddressKnownQuietReachesASubscriberThatComesLater() {
+    String address = "events.late." + shortId();
+    publish(address, "{\"heard\":false}");
+    Wait.until("A to know the address has no subscriber", () -> QuietAddressCache.knownQuiet(a.vertx()).test(address));
+    // Taken local-only now, since nobody in the cluster listens: a subscriber on B must still be found.
+    publish(address, "{\"heard\":false}");
+    Queue<Message<Object>> onB = consume(b, address);
+    untilDelivered(() -> !onB.isEmpty(), () -> publish(address, "{\"heard\":true}"));
+    assertThat(onB).allSatisfy(m -> assertThat(m.body()).isEqualTo(new JsonObject().put("heard", true)));
   }
 
   @Test

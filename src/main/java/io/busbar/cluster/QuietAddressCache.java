@@ -2,6 +2,7 @@ package io.busbar.cluster;
 
 import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.Counter;
 import io.vertx.core.shareddata.Lock;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The node's cluster manager (Hazelcast's, which it wraps and delegates everything to) with one change:
@@ -87,6 +89,25 @@ public final class QuietAddressCache implements ClusterManager {
       }
       promise.complete(registrations, failure);
     });
+  }
+
+  /**
+   * True if the address is remembered as quiet: its last ask found no subscriber anywhere in the cluster,
+   * less than {@link #TTL_MS} ago, and no registration for it has arrived since. That is the answer
+   * Vert.x would get if it asked now, so a publish or send to it reaches this node's local-only consumers
+   * and nobody else. False for anything else, including an address never asked about.
+   */
+  public boolean knownQuiet(String address) {
+    Quiet known = quiet.get(address);
+    return known != null && known.since != 0 && clockMs.getAsLong() - known.since < TTL_MS;
+  }
+
+  /**
+   * {@link #knownQuiet} of the node's cluster manager, or never quiet if {@code vertx} was not built with
+   * this cache (a plain Vert.x in a test).
+   */
+  public static Predicate<String> knownQuiet(Vertx vertx) {
+    return ((VertxInternal) vertx).clusterManager() instanceof QuietAddressCache cache ? cache::knownQuiet : address -> false;
   }
 
   /**

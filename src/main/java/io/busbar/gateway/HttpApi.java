@@ -4,6 +4,7 @@ import io.busbar.Addresses;
 import io.busbar.ApiError;
 import io.busbar.EventIds;
 import io.busbar.NodeContext;
+import io.busbar.cluster.QuietAddressCache;
 import io.busbar.gateway.security.Action;
 import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.Identity;
@@ -25,6 +26,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The HTTP side of the bridge: {@code POST /api/publish|send|request/{address}} put an event on the
@@ -40,6 +42,7 @@ final class HttpApi {
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
 
   private final EventBus eventBus;
+  private final Predicate<String> knownQuiet;
   private final NodeContext node;
   private final GatewaySecurity security;
   private final long defaultTimeoutMs;
@@ -47,6 +50,7 @@ final class HttpApi {
 
   HttpApi(Vertx vertx, JsonObject gateway, GatewaySecurity security) {
     this.eventBus = vertx.eventBus();
+    this.knownQuiet = QuietAddressCache.knownQuiet(vertx);
     this.node = NodeContext.of(vertx);
     this.security = security;
     this.defaultTimeoutMs = gateway.getInteger("requestTimeoutMs");
@@ -71,10 +75,17 @@ final class HttpApi {
     if (event == null) {
       return;
     }
+    DeliveryOptions options = options(event);
+    if (knownQuiet.test(address)) {
+      // No subscriber anywhere in the cluster, as of a moment ago: Vert.x would deliver to this node's
+      // local-only consumers alone, after its node selector built and dropped an entry for the address
+      // (about a tenth of the CPU of such a publish, bench B1). Local-only goes there directly.
+      options.setLocalOnly(true);
+    }
     if (action == Action.PUBLISH) {
-      eventBus.publish(address, event.body(), options(event));
+      eventBus.publish(address, event.body(), options);
     } else {
-      eventBus.send(address, event.body(), options(event));
+      eventBus.send(address, event.body(), options);
     }
     request.response().setStatusCode(202).putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON).end(acceptedBody(event.id()));
   }

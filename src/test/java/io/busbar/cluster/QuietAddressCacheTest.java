@@ -22,17 +22,21 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Two real clustered Vert.x nodes on Hazelcast, each behind a {@link QuietAddressCache} whose clock never
- * moves: the time-to-live never rescues a stale entry, so every subscriber found here was found because
- * the cache let go of the address when it should.
+ * Two real clustered Vert.x nodes on Hazelcast, each behind a {@link QuietAddressCache} whose clock only
+ * moves when a test moves it: the time-to-live never rescues a stale entry, so every subscriber found
+ * here was found because the cache let go of the address when it should.
  */
 class QuietAddressCacheTest {
   private static final int CAP = 50;
+  /** Node a's clock; b's never moves. Only moved forward, and never while another test runs. */
+  private static final AtomicLong clockA = new AtomicLong(1_000_000L);
   private static Node a;
   private static Node b;
 
@@ -44,11 +48,11 @@ class QuietAddressCacheTest {
   static void start() {
     String name = Ports.clusterName();
     int base = Ports.freeRange(2);
-    a = node(name, base, 0);
-    b = node(name, base, 1);
+    a = node(name, base, 0, clockA::get);
+    b = node(name, base, 1, () -> 1_000_000L);
   }
 
-  private static Node node(String name, int base, int index) {
+  private static Node node(String name, int base, int index, LongSupplier clock) {
     JsonObject cluster = ConfigLoader.defaults().getJsonObject("cluster").put("name", name).put("port", base + index).put("portCount", 1)
       .put("members", new JsonArray().add("127.0.0.1:" + base).add("127.0.0.1:" + (base + 1)));
     HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster);
@@ -60,7 +64,7 @@ class QuietAddressCacheTest {
         super.getRegistrations(address, promise);
       }
     };
-    QuietAddressCache cache = new QuietAddressCache(hazelcast, () -> 1_000_000L, CAP);
+    QuietAddressCache cache = new QuietAddressCache(hazelcast, clock, CAP);
     Vertx vertx = Wait.await(Vertx.builder().with(new VertxOptions().setEventBusOptions(settings.eventBus()))
       .withClusterManager(cache).buildClustered());
     return new Node(vertx, cache, asks);
@@ -135,5 +139,43 @@ class QuietAddressCacheTest {
       assertNoHandlers(b, "quiet.over.cap");
     }
     assertThat(b.asks().get() - before).isEqualTo(3);
+  }
+
+  @Test
+  void anAddressIsKnownQuietOnlyOnceAskedAndUntilASubscriberRegistersOnAnotherNode() {
+    String address = "quiet.known.remote";
+    assertThat(a.cache().knownQuiet(address)).isFalse();
+    assertNoHandlers(a, address);
+    assertThat(QuietAddressCache.knownQuiet(a.vertx()).test(address)).isTrue();
+    consume(b, address);
+    Wait.until("b's registration to reach a", () -> !a.cache().knownQuiet(address));
+  }
+
+  @Test
+  void anAddressIsNoLongerKnownQuietOnceThisNodeSubscribes() {
+    String address = "quiet.known.local";
+    assertNoHandlers(a, address);
+    consume(a, address);
+    assertThat(a.cache().knownQuiet(address)).isFalse();
+  }
+
+  @Test
+  void anAddressIsNoLongerKnownQuietAfterTheTimeToLive() {
+    String address = "quiet.known.expiring";
+    assertNoHandlers(a, address);
+    clockA.addAndGet(QuietAddressCache.TTL_MS - 1);
+    assertThat(a.cache().knownQuiet(address)).isTrue();
+    clockA.incrementAndGet();
+    assertThat(a.cache().knownQuiet(address)).isFalse();
+  }
+
+  @Test
+  void aVertxWithoutTheCacheKnowsNoAddressAsQuiet() {
+    Vertx plain = Vertx.vertx();
+    try {
+      assertThat(QuietAddressCache.knownQuiet(plain).test("anything")).isFalse();
+    } finally {
+      Wait.await(plain.close());
+    }
   }
 }
