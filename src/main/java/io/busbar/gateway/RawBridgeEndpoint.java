@@ -2,6 +2,7 @@ package io.busbar.gateway;
 
 import io.busbar.gateway.security.BurstFlushes;
 import io.busbar.gateway.security.OriginPolicy;
+import io.busbar.gateway.security.SharedFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Session;
@@ -77,12 +79,16 @@ final class RawBridgeEndpoint {
   /**
    * A WebSocket as the bridge sees a SockJS socket. It extends the SockJS base class because the bridge
    * casts to it to close an idle socket. No routing context, web session or user: Busbar's gate
-   * authenticates from the token in the URI and never uses them.
+   * authenticates from the token in the URI and never uses them. Fan-out frames are written as
+   * {@link SharedFrame}s, the same encoded bytes for every socket, unless the socket is compressed.
    */
-  static final class RawBridgeSocket extends SockJSSocketBase {
+  static final class RawBridgeSocket extends SockJSSocketBase implements SharedFrame.Writer {
     private final ServerWebSocket ws;
     private MultiMap headers;
     private boolean closed;
+    /** Where shared fan-out frames go, looked up at the first one: null if they cannot (then written as before). */
+    private VertxConnection sharedFrames;
+    private boolean sharedFramesLookedUp;
 
     RawBridgeSocket(Vertx vertx, ServerWebSocket ws) {
       super(vertx, null, SOCKJS_DEFAULTS);
@@ -141,6 +147,18 @@ final class RawBridgeEndpoint {
     @Override
     public Future<Void> write(Buffer data) {
       return closed ? Future.failedFuture("socket is closed") : ws.writeBinaryMessage(data);
+    }
+
+    @Override
+    public Future<Void> writeShared(SharedFrame frame) {
+      if (closed || ws.isClosed()) {
+        return null;
+      }
+      if (!sharedFramesLookedUp) {
+        sharedFramesLookedUp = true;
+        sharedFrames = SharedFrame.connectionOf(ws);
+      }
+      return frame.writeTo(sharedFrames);
     }
 
     @Override

@@ -25,7 +25,7 @@ import java.util.Map;
  * instance, instead of the Vert.x bridge's one consumer per socket and address.
  * <p>
  * A message is copied, wrapped in its {@code rec} envelope and encoded once, then the same bytes are
- * handed to every subscribed socket; the cluster holds one registration per address and node instead of
+ * handed to every subscribed socket (as one {@link SharedFrame}, which raw sockets write by reference); the cluster holds one registration per address and node instead of
  * one per socket. Before each message {@link BurstFlushes} decides whether the sockets' flushes wait for
  * the rest of a burst. A published message reaches every subscriber; a sent one (or a request) reaches one,
  * round robin, as it would have reached one of the per-socket consumers. Consumes whatever address a
@@ -36,7 +36,7 @@ import java.util.Map;
 final class FanOut<S> {
   /** Writes one encoded {@code rec} frame of {@code message} to {@code member}. */
   interface Sink<S> {
-    void deliver(S member, Message<Object> message, Buffer frame);
+    void deliver(S member, Message<Object> message, SharedFrame frame);
   }
 
   /** Told after each message how many sockets it was handed to. */
@@ -99,19 +99,23 @@ final class FanOut<S> {
     if (group.isEmpty()) {
       return;
     }
-    Buffer frame = envelope(address, message);
+    SharedFrame frame = new SharedFrame(envelope(address, message));
     flushes.beforeFanOut();
-    if (message.isSend()) {
-      sink.deliver(group.next(), message, frame);
-      delivered.count(address, 1);
-      return;
+    try {
+      if (message.isSend()) {
+        sink.deliver(group.next(), message, frame);
+        delivered.count(address, 1);
+        return;
+      }
+      // A copy: a write may close a socket (slow client), which unsubscribes it while we iterate.
+      List<S> members = new ArrayList<>(group.members);
+      for (S member : members) {
+        sink.deliver(member, message, frame);
+      }
+      delivered.count(address, members.size());
+    } finally {
+      frame.release();
     }
-    // A copy: a write may close a socket (slow client), which unsubscribes it while we iterate.
-    List<S> members = new ArrayList<>(group.members);
-    for (S member : members) {
-      sink.deliver(member, message, frame);
-    }
-    delivered.count(address, members.size());
   }
 
   /** The frame the Vert.x bridge would write for this message, built once. */

@@ -406,15 +406,22 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   }
 
   /** A fan-out delivery: the frame is shared by every socket the message reaches. */
-  private void deliver(Session s, Message<Object> message, Buffer frame) {
+  private void deliver(Session s, Message<Object> message, SharedFrame frame) {
     if (message.replyAddress() != null) {
       s.expectReply(message.replyAddress(), new Pending(message, System.currentTimeMillis() + replyTimeoutMs));
     }
-    write(s, frame);
+    write(s, frame.payload(), frame);
   }
 
-  /** Writes through the socket's bounded queue; a socket over it loses the frame and is timed for closing. */
   private void write(Session s, Buffer frame) {
+    write(s, frame, null);
+  }
+
+  /**
+   * Writes through the socket's bounded queue; a socket over it loses the frame and is timed for closing.
+   * {@code shared}, if given, is the same frame for a socket that can write it by reference.
+   */
+  private void write(Session s, Buffer frame, SharedFrame shared) {
     int size = frame.length();
     if (s.queued + size > queueBytes) {
       s.dropped++;
@@ -425,7 +432,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     }
     s.queued += size;
     node.eventsOut.incrementAndGet();
-    s.sock.write(frame).onComplete((v, e) -> {
+    Future<Void> written = shared != null && s.sock instanceof SharedFrame.Writer writer ? writer.writeShared(shared) : null;
+    (written != null ? written : s.sock.write(frame)).onComplete((v, e) -> {
       s.queued -= size;
       if (s.queued <= queueBytes / 2) {
         s.overSince = 0;
