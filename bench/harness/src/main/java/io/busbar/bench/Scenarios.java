@@ -103,19 +103,21 @@ final class Scenarios {
         .put("p99", Stats.ratio(b.getDouble("p99Ms", Double.NaN), base.getDouble("p99Ms", Double.NaN))))
       .put("met", ratio >= 0.85)
       .put("bottleneck", bottleneck(b, "serverCpuCores", "loadgenCpuCores"))
-      .put("profile", "async-profiler (itimer) of Busbar's event loop during B1 (development run): Netty and Vert.x's HTTP "
-        + "server take about half, a fifth of it the writev of each read's answers (the bare server pays that too); "
-        + "Busbar's publish path (request id and outcome, drain guard, origin, rate limit, permission, CloudEvents "
-        + "attributes, JSON parse, the 202) about a quarter; Vert.x's clustered publish about 17%, most of it Vert.x's "
-        + "node selector, which keeps no entry for an address without subscribers and builds one (a queue, a map "
-        + "insert and removal) on every publish to it. Side by side (--compare-jar): plain publishes and sends served "
-        + "without the Router (DirectApiEndpoint) +28%; addresses without subscribers remembered instead of looked up "
-        + "in Hazelcast on a worker thread per publish (QuietAddressCache) +50% more; before those, drop-ins for "
-        + "Vert.x's HTTP and event-bus meters that look each meter up once (+20%, +4%), the ce-time format, streaming "
-        + "JSON parse and reserved-header check (+9%) and one handler in front of the API (+10%). The load is raw "
-        + "HTTP/1.1 bytes on TCP with a minimal response parser (RawHttpLoad): through the Vert.x HTTP client the load "
-        + "generator's one core held the bare server at about 200k req/s with half its core idle. The bare server "
-        + "answers 202 unread; Busbar reads, checks, counts and publishes each event");
+      .put("profile", "async-profiler (itimer) of Busbar's event loop during B1 (development run): the writev of each "
+        + "read's answers about a fifth (about 8 answers per writev, as for the bare server, by the system-call counts in "
+        + "/proc/PID/io); Netty and Vert.x's HTTP server about 43%, the response's encoding 14 points of it; Busbar's own "
+        + "publish path (request id and outcome, drain guard, origin, rate limit, permission, CloudEvents attributes, "
+        + "JSON parse, the 202) about 31%, half of it reading the event; Vert.x's publish 4%. Side by side "
+        + "(--compare-jar): an address the cluster is known to have no subscriber for published local-only, which is "
+        + "where Vert.x would deliver it, instead of through Vert.x's node selector, which built and dropped an entry for "
+        + "the address on every publish, +38%; plain publishes and sends served without the Router (DirectApiEndpoint) "
+        + "+28%; addresses without subscribers remembered instead of looked up in Hazelcast on a worker thread per "
+        + "publish (QuietAddressCache) +50%; before those, drop-ins for Vert.x's HTTP and event-bus meters that look "
+        + "each meter up once (+20%, +4%), the ce-time format, streaming JSON parse and reserved-header check (+9%) and "
+        + "one handler in front of the API (+10%). The load is raw HTTP/1.1 bytes on TCP with a minimal response parser "
+        + "(RawHttpLoad): through the Vert.x HTTP client the load generator's one core held the bare server at about "
+        + "200k req/s with half its core idle. The bare server reads each body and answers 202; Busbar also parses, "
+        + "checks, counts and publishes each event");
   }
 
   /** Names the side whose CPU is nearest to one full core. */
@@ -302,15 +304,18 @@ final class Scenarios {
       .put("target", "deliveries/s ahead of Socket.IO and NATS, 0 loss").put("rows", rows).put("ratios", ratios).put("met", met)
       .put("bottleneck", String.join("; ", bottlenecks))
       .put("profile", "Busbar fans each event out from one consumer per address and node and encodes its envelope once; "
-        + "per subscriber it writes one WebSocket frame through Vert.x and does the bounded-queue accounting. Vert.x flushes "
-        + "(one write system call) after every frame; when an event's fan-out starts with the next events of a burst already "
-        + "queued, Busbar now holds the sockets' flushes until those have run (BurstFlushes), so each socket gets the burst "
-        + "in one writev: side by side (--compare-jar) 192k against 87k deliveries/s at 5,000 subscribers and 138k against "
-        + "81k at 10,000, with the load generator's CPU down from about 0.9 to 0.2 cores. async-profiler (itimer, 5,000 "
-        + "subscribers, whole scenario): the fan-out is 44% of the event loop, of which the single-frame writes of lone "
-        + "(paced) events 20% and the held flushes' writev 6%; Vert.x's frame write path (frame, promise, outbound queue, "
-        + "encoder) most of the rest; the other half is the 5,000 upgrades, registrations and closes of each round. The "
-        + "raw baseline writes and flushes per frame. NATS (Go) needs a fraction of the CPU per delivery");
+        + "a raw socket (what B3 uses) is written that frame as one WebSocket message encoded once per event and shared "
+        + "by reference (SharedFrame), through the connection's own outbound queue: side by side (--compare-jar, 5 "
+        + "rounds) 344k against 224k deliveries/s at 10,000 subscribers and 233k against 201k at 5,000; through Vert.x "
+        + "each socket's copy cost a frame object, the encoder's own buffer and two copies of the payload. Vert.x "
+        + "flushes (one write system call) after every frame; when an event's fan-out starts with the next events of a "
+        + "burst already queued, Busbar holds the sockets' flushes until those have run (BurstFlushes), so each socket "
+        + "gets the burst in one writev: side by side 192k against 87k deliveries/s at 5,000 subscribers. "
+        + "async-profiler (itimer, 1,000 subscribers, 300-event bursts, whole scenario, development run): the fan-out "
+        + "is about 46% of the event loop: the writes 25 points (Vert.x's outbound queue about half), the held "
+        + "flushes 20 (their writev 5); the write completions that keep each socket's bounded-queue count are about 15 "
+        + "points across both. The upgrades of each round take about 15%. NATS (Go) needs a fraction of the CPU per "
+        + "delivery");
   }
 
   /** B3 with --compare-jar: this Busbar against another Busbar build only, rounds alternating. */
