@@ -14,10 +14,12 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.impl.VertxConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -98,6 +100,24 @@ class SharedFrameTest {
       assertThat(messages).containsExactly("text:before", "binary:{\"n\":1}", "text:after");
     }
     assertThat(wire[0].refCnt()).as("every write released its reference").isZero();
+  }
+
+  @Test
+  void aWriteTheClosedConnectionDropsGivesItsReferenceBack() {
+    connect(false);
+    ServerWebSocket ws = accepted.peek();
+    VertxConnection connection = Wait.await(onLoop(() -> SharedFrame.connectionOf(ws)));
+    Wait.await(ws.close());
+    Wait.until("the connection to close", ws::isClosed);
+    SharedFrame frame = new SharedFrame(Buffer.buffer("{\"late\":true}"));
+    Future<Void> written = Wait.await(onLoop(() -> frame.writeTo(connection)));
+    assertThat(Wait.within(Duration.ofSeconds(5), () -> written.failed())).as("the dropped write fails").isTrue();
+    ByteBuf wire = frame.wire();
+    Wait.await(onLoop(() -> {
+      frame.release();
+      return null;
+    }));
+    assertThat(wire.refCnt()).as("no reference left behind").isZero();
   }
 
   @Test
