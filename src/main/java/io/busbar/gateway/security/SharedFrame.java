@@ -1,7 +1,7 @@
 package io.busbar.gateway.security;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionEncoder;
@@ -68,7 +68,8 @@ public final class SharedFrame {
       return null;
     }
     if (wire == null) {
-      wire = encode(payload);
+      // The connection's own allocator (Vert.x's pool), not a second pool of its own.
+      wire = encode(payload, connection.channelHandlerContext().alloc());
     }
     ByteBuf reference = wire.retainedDuplicate();
     Promise<Void> written = Promise.promise();
@@ -103,10 +104,10 @@ public final class SharedFrame {
     return wire;
   }
 
-  static ByteBuf encode(Buffer payload) {
+  static ByteBuf encode(Buffer payload, ByteBufAllocator allocator) {
     int length = payload.length();
     int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
-    ByteBuf bytes = PooledByteBufAllocator.DEFAULT.directBuffer(header + length);
+    ByteBuf bytes = allocator.directBuffer(header + length);
     bytes.writeByte(FIN_BINARY);
     if (length < 126) {
       bytes.writeByte(length);

@@ -2,6 +2,7 @@ package io.busbar.gateway.security;
 
 import io.busbar.testing.Wait;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -60,7 +61,7 @@ class SharedFrameTest {
   @Test
   void headerLengthsFollowTheWebSocketFraming() {
     for (int length : new int[] {0, 125, 126, 65_535, 65_536}) {
-      ByteBuf wire = SharedFrame.encode(Buffer.buffer(new byte[length]));
+      ByteBuf wire = SharedFrame.encode(Buffer.buffer(new byte[length]), ByteBufAllocator.DEFAULT);
       try {
         assertThat((int) wire.getUnsignedByte(0)).as("FIN and binary opcode").isEqualTo(0x82);
         int header = length < 126 ? 2 : length <= 65_535 ? 4 : 10;
