@@ -305,8 +305,9 @@ final class Scenarios {
       .put("bottleneck", String.join("; ", bottlenecks))
       .put("profile", "Busbar fans each event out from one consumer per address and node and encodes its envelope once; "
         + "a raw socket (what B3 uses) is written that frame as one WebSocket message encoded once per event and shared "
-        + "by reference (SharedFrame), through the connection's own outbound queue: side by side (--compare-jar, 5 "
-        + "rounds) 344k against 224k deliveries/s at 10,000 subscribers and 233k against 201k at 5,000; through Vert.x "
+        + "by reference from one pooled direct buffer (SharedFrame), through the connection's own outbound queue: side "
+        + "by side (--compare-jar, 5 rounds, medians) 416k against 262k deliveries/s at 1,000 subscribers and 329k "
+        + "against 144k at 10,000; through Vert.x "
         + "each socket's copy cost a frame object, the encoder's own buffer and two copies of the payload. Vert.x "
         + "flushes (one write system call) after every frame; when an event's fan-out starts with the next events of a "
         + "burst already queued, Busbar holds the sockets' flushes until those have run (BurstFlushes), so each socket "
