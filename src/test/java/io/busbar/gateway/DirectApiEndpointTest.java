@@ -3,6 +3,7 @@ package io.busbar.gateway;
 import io.busbar.BusbarNode;
 import io.busbar.testing.TestCluster;
 import io.busbar.testing.Wait;
+import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -43,6 +44,7 @@ class DirectApiEndpointTest {
   private static BusbarNode node;
   private static Vertx client;
   private static HttpClient http;
+  private static Context loop;
 
   @BeforeAll
   static void start() throws Exception {
@@ -51,6 +53,7 @@ class DirectApiEndpointTest {
       .getJsonObject("gateway").put("bodyLimit", BODY_LIMIT));
     client = Vertx.vertx();
     http = client.createHttpClient();
+    loop = client.getOrCreateContext();
   }
 
   @AfterAll
@@ -67,10 +70,12 @@ class DirectApiEndpointTest {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(cluster.httpPort(0))
       .setURI(uri).setTimeout(10_000).putHeader("content-type", contentType).putHeader("x-request-id", "req-1")
       .putHeader("busbar-auth-sub", "forged");
-    return Wait.await(http.request(options).compose(request -> {
+    // On the client's event loop: chained from the test thread, body() could be called on a thread other
+    // than the one ending the response, and the answer was occasionally never completed (1 run in 8).
+    return Wait.await(Wait.on(loop, () -> http.request(options).compose(request -> {
       request.setChunked(chunked);
       return request.send(Buffer.buffer(body));
-    }).compose(response -> response.body().map(b -> answer(response, b))));
+    }).compose(response -> response.body().map(b -> answer(response, b)))).compose(answer -> answer));
   }
 
   private static Answer answer(HttpClientResponse response, Buffer body) {

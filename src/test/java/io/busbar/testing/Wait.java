@@ -1,8 +1,11 @@
 package io.busbar.testing;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -13,6 +16,19 @@ public final class Wait {
   public static final Duration DEFAULT = Duration.ofSeconds(15);
 
   private Wait() {
+  }
+
+  /** Runs {@code work} on {@code context} (its event loop); the future has its result or what it threw. */
+  public static <T> Future<T> on(Context context, Callable<T> work) {
+    Promise<T> result = Promise.promise();
+    context.runOnContext(v -> {
+      try {
+        result.complete(work.call());
+      } catch (Throwable e) {
+        result.fail(e);
+      }
+    });
+    return result.future();
   }
 
   /** Blocks the test thread (never an event loop) until {@code future} completes, at most {@link #DEFAULT}. */

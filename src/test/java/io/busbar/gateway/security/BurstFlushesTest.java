@@ -142,14 +142,6 @@ class BurstFlushesTest {
   }
 
   private <T> io.vertx.core.Future<T> onLoop(Callable<T> work) {
-    Promise<T> result = Promise.promise();
-    loop.runOnContext(v -> {
-      try {
-        result.complete(work.call());
-      } catch (Throwable e) {
-        result.fail(e);
-      }
-    });
-    return result.future();
+    return Wait.on(loop, work);
   }
 }

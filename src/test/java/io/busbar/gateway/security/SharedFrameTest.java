@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -24,9 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -145,15 +144,7 @@ class SharedFrameTest {
     return messages;
   }
 
-  private <T> Future<T> onLoop(Supplier<T> work) {
-    Promise<T> result = Promise.promise();
-    loop.runOnContext(v -> {
-      try {
-        result.complete(work.get());
-      } catch (Throwable e) {
-        result.fail(e);
-      }
-    });
-    return result.future();
+  private <T> Future<T> onLoop(Callable<T> work) {
+    return Wait.on(loop, work);
   }
 }
