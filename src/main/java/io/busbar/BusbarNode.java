@@ -49,8 +49,7 @@ public final class BusbarNode {
     // Metrics must be chosen when Vert.x is built; Observability also keeps the readiness settings.
     Observability observability = Observability.create(config);
     Promise<BusbarNode> result = Promise.promise();
-    QuietAddressCache cachingClusterManager = new QuietAddressCache(clusterManager);
-    observability.configure(Vertx.builder(), options).withClusterManager(cachingClusterManager).buildClustered().onComplete(built -> {
+    observability.configure(Vertx.builder(), options).withClusterManager(new QuietAddressCache(clusterManager)).buildClustered().onComplete(built -> {
       if (built.failed()) {
         observability.close();
         result.fail(built.cause());
