@@ -108,6 +108,20 @@ final class Proc implements AutoCloseable {
     return process.pid();
   }
 
+  /** Write system calls the process made so far ({@code syscw} of {@code /proc/PID/io}), or -1. */
+  long writeCalls() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/io"))) {
+        if (line.startsWith("syscw:")) {
+          return Long.parseLong(line.substring("syscw:".length()).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // reported as unknown
+    }
+    return -1;
+  }
+
   /** User + system CPU seconds of the process so far. */
   double cpuSeconds() {
     try {

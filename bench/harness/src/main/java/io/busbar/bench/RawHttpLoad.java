@@ -103,22 +103,61 @@ final class RawHttpLoad {
 
   /**
    * Finds complete HTTP/1.1 responses in a byte stream: the status line and headers up to the blank line,
-   * then a {@code content-length} body. Chunked answers are refused loudly (neither server sends one here).
+   * then a {@code content-length} body or a chunked one (Node's HTTP server, the Socket.IO peer's, chunks
+   * its answers).
    */
   static final class ResponseParser {
     interface Listener {
       void answered(int status);
     }
 
+    /** {@code bodyLeft} while a chunked body's size lines, chunk ends and last blank line are read. */
+    private static final int CHUNKED = -2;
+
     private final StringBuilder head = new StringBuilder(256);
+    private final StringBuilder line = new StringBuilder(16);
     private int bodyLeft = -1;
+    /** In a chunked body: data bytes of the current chunk still to skip, then its CRLF. */
+    private int chunkLeft;
+    private boolean lastChunk;
     private int status;
 
     void feed(Buffer buf, Listener listener) {
       int n = buf.length();
       int i = 0;
       while (i < n) {
-        if (bodyLeft < 0) {
+        if (bodyLeft == CHUNKED) {
+          if (chunkLeft > 0) {
+            int take = Math.min(chunkLeft, n - i);
+            i += take;
+            chunkLeft -= take;
+            continue;
+          }
+          char c = (char) (buf.getByte(i++) & 0xff);
+          if (c != '\n') {
+            line.append(c);
+            continue;
+          }
+          String text = line.toString().trim();
+          line.setLength(0);
+          if (lastChunk) {
+            if (text.isEmpty()) {
+              // The blank line after the last chunk (and any trailers): the answer is complete.
+              lastChunk = false;
+              bodyLeft = -1;
+              listener.answered(status);
+            }
+          } else if (!text.isEmpty()) {
+            int semi = text.indexOf(';');
+            int size = Integer.parseInt(semi < 0 ? text : text.substring(0, semi), 16);
+            if (size == 0) {
+              lastChunk = true;
+            } else {
+              // The data, then the CRLF that ends it (read as an empty line).
+              chunkLeft = size;
+            }
+          }
+        } else if (bodyLeft < 0) {
           char c = (char) (buf.getByte(i++) & 0xff);
           head.append(c);
           int len = head.length();
@@ -143,7 +182,10 @@ final class RawHttpLoad {
       }
     }
 
-    /** The {@code content-length} of a response head (0 without one); looked up in place, once per answer. */
+    /**
+     * The {@code content-length} of a response head (0 without one), or {@link #CHUNKED}; looked up in
+     * place, once per answer.
+     */
     private static int contentLength(StringBuilder head) {
       int len = head.length();
       for (int p = 0; p + 1 < len; p++) {
@@ -151,7 +193,7 @@ final class RawHttpLoad {
           continue;
         }
         if (startsWith(head, p + 1, "transfer-encoding:")) {
-          throw new IllegalStateException("chunked answers are not supported by this load generator: " + head);
+          return CHUNKED;
         }
         if (startsWith(head, p + 1, "content-length:")) {
           int value = 0;

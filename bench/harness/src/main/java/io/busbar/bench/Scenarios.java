@@ -246,10 +246,10 @@ final class Scenarios {
     Proc sio = env.socketIo("b3-socketio", sp);
     Proc nats = env.nats("b3-nats", nc, nw, 0, List.of());
     Connection natsPub = Nats.connect("nats://127.0.0.1:" + nc);
-    targets.add(new Target("busbar", Protocol.BUSBAR, hp, load.httpPublisher(hp, PUBLISH_PATH, 8), busbar));
-    targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, load.httpPublisher(sp, "/publish", 8), sio));
+    targets.add(new Target("busbar", Protocol.BUSBAR, hp, RawHttpPublisher.connect(load.vertx, hp, PUBLISH_PATH), busbar));
+    targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, RawHttpPublisher.connect(load.vertx, sp, "/publish"), sio));
     targets.add(new Target("nats", Protocol.NATS, nw, LoadGen.natsPublisher(natsPub, Subscribers.ADDRESS), nats));
-    targets.add(new Target("raw-websocket", Protocol.RAW, rp, load.httpPublisher(rp, "/publish", 8), raw));
+    targets.add(new Target("raw-websocket", Protocol.RAW, rp, RawHttpPublisher.connect(load.vertx, rp, "/publish"), raw));
     int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
     int paced = env.quick ? 5 : 10;
     int burst = env.quick ? 10 : 30;
@@ -286,6 +286,10 @@ final class Scenarios {
           if (!t.system.equals("busbar") && l >= 0.85) {
             line.append(String.format(", %s's load generator at %.2f cores (its figure is a lower bound)", t.system, l));
           }
+        }
+        line.append("; write system calls per subscriber and burst:");
+        for (Target t : targets) {
+          line.append(String.format(" %s %.2f", t.system, stats.median(t.system).getDouble("serverWritesPerSubscriber", Double.NaN)));
         }
         bottlenecks.add(line.toString());
       }
@@ -327,8 +331,8 @@ final class Scenarios {
     Proc busbar = env.busbarSingle("b3-busbar", hp);
     Proc other = env.busbar(env.compareJar, "b3-compare", Env.clusterName(), cp, List.of(cp), bp, "producer,consumer,gateway");
     other.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
-    List<Target> targets = List.of(new Target("busbar", Protocol.BUSBAR, hp, load.httpPublisher(hp, PUBLISH_PATH, 8), busbar),
-      new Target("busbar-compare", Protocol.BUSBAR, bp, load.httpPublisher(bp, PUBLISH_PATH, 8), other));
+    List<Target> targets = List.of(new Target("busbar", Protocol.BUSBAR, hp, RawHttpPublisher.connect(load.vertx, hp, PUBLISH_PATH), busbar),
+      new Target("busbar-compare", Protocol.BUSBAR, bp, RawHttpPublisher.connect(load.vertx, bp, PUBLISH_PATH), other));
     int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
     int paced = env.quick ? 5 : 10;
     int burst = env.quick ? 10 : 30;
@@ -397,6 +401,7 @@ final class Scenarios {
       subs.deliveries(db);
       double c0 = LoadGen.cpuSeconds();
       double s0 = t.proc.cpuSeconds();
+      long writes0 = t.proc.writeCalls();
       long w0 = System.nanoTime();
       load.paced(t.pub, db, burst, 1_000_000);
       LoadGen.drain(db, (long) burst * n, 3_000, 60_000);
@@ -411,13 +416,15 @@ final class Scenarios {
       double dps = db.total.get() / span;
       long lost = (long) paced * n - dp.total.get() + (long) burst * n - db.total.get();
       double sCpu = (t.proc.cpuSeconds() - s0) / wall;
+      // System calls that write, per subscriber and burst: 1 if each socket got the whole burst at once.
+      double writesPerSub = writes0 < 0 ? Double.NaN : (t.proc.writeCalls() - writes0) / (double) n;
       double lCpu = (LoadGen.cpuSeconds() - c0) / wall;
-      log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f",
-        n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu);
+      log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f, writes per subscriber %.2f",
+        n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu, writesPerSub);
       return new JsonObject().put("deliveriesPerSec", dps).put("timeToLastP50Ms", Stats.percentile(ttl, 50))
         .put("timeToLastP99Ms", Stats.percentile(ttl, 99)).put("lost", lost)
         .put("serverCpuUsPerDelivery", sCpu * wall * 1e6 / Math.max(1, db.total.get()))
-        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu);
+        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu).put("serverWritesPerSubscriber", writesPerSub);
     } finally {
       Thread.sleep(500);
     }
