@@ -33,16 +33,12 @@ final class RawHttpPublisher implements LoadGen.Publisher {
   private Buffer pending;
   private final Queue<Promise<Void>> owed = new ArrayDeque<>();
 
-  private RawHttpPublisher(Vertx vertx, int port, String path) {
+  /** A publisher to {@code path} on the local {@code port}; it connects at its first publish. */
+  RawHttpPublisher(Vertx vertx, int port, String path) {
     this.net = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
     this.context = vertx.getOrCreateContext();
     this.port = port;
     this.head = "POST " + path + " HTTP/1.1\r\nhost: 127.0.0.1:" + port + "\r\ncontent-type: application/json\r\ncontent-length: ";
-  }
-
-  /** A publisher to {@code path} on the local {@code port}; it connects at its first publish. */
-  static RawHttpPublisher connect(Vertx vertx, int port, String path) {
-    return new RawHttpPublisher(vertx, port, path);
   }
 
   private Future<NetSocket> socket() {
