@@ -113,7 +113,11 @@ final class RawHttpPublisher implements LoadGen.Publisher {
     }
   }
 
+  /** Fails every answer still owed; requests not yet written belong to those, so they are dropped too. */
   private void failAll(String why) {
+    synchronized (this) {
+      pending = null;
+    }
     while (true) {
       Promise<Void> p;
       synchronized (this) {
