@@ -162,6 +162,11 @@ final class RawBridgeEndpoint {
     }
 
     @Override
+    public long unsentBytes() {
+      return SharedFrame.unsentBytes(sharedFrames);
+    }
+
+    @Override
     public Future<Void> write(String data) {
       return closed ? Future.failedFuture("socket is closed") : ws.writeTextMessage(data);
     }

@@ -103,6 +103,83 @@ class SharedFrameTest {
   }
 
   @Test
+  void aFrameIsHandedStraightToAWritableSocketAndCountedUntilSent() {
+    List<String> received = connect(false);
+    ServerWebSocket ws = accepted.peek();
+    VertxConnection connection = Wait.await(onLoop(() -> SharedFrame.connectionOf(ws)));
+    SharedFrame frame = new SharedFrame(Buffer.buffer("{\"n\":1}"));
+    assertThat(Wait.await(onLoop(() -> frame.writeTo(connection)))).isSameAs(SharedFrame.HANDED_OVER);
+    ByteBuf wire = frame.wire();
+    Wait.await(onLoop(() -> {
+      frame.release();
+      return null;
+    }));
+    Wait.until("the frame", () -> received.size() == 1);
+    assertThat(received).containsExactly("binary:{\"n\":1}");
+    assertThat(SharedFrame.unsentBytes(connection)).isZero();
+    assertThat(wire.refCnt()).as("the write released its reference").isZero();
+  }
+
+  /**
+   * A client that stops reading fills the kernel's buffers, then the channel's (made small here), and the
+   * socket stops being writable: frames then wait in Vert.x's queue with the socket's other writes, and
+   * none written straight to the channel once it is writable again may overtake them.
+   */
+  @Test
+  void framesKeepTheirOrderWhenTheSocketFillsUpAndDrains() {
+    http = Wait.await(onLoop(() -> vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(8192))
+      .webSocketHandler(accepted::add).listen(0, "127.0.0.1")).compose(f -> f));
+    List<String> received = new CopyOnWriteArrayList<>();
+    WebSocket client = Wait.await(vertx.createWebSocketClient(new WebSocketClientOptions().setReceiveBufferSize(8192))
+      .connect(new WebSocketConnectOptions().setPort(http.actualPort()).setHost("127.0.0.1").setURI("/")));
+    client.textMessageHandler(t -> received.add(t));
+    client.binaryMessageHandler(b -> received.add(b.toJsonObject().getString("n")));
+    Wait.until("the server side of the socket", () -> !accepted.isEmpty());
+    client.pause();
+    ServerWebSocket ws = accepted.peek();
+    String padding = "p".repeat(4000);
+    List<String> written = new ArrayList<>();
+    List<ByteBuf> wires = new ArrayList<>();
+    int[] handedOver = new int[1];
+    int[] queued = new int[1];
+    Wait.await(onLoop(() -> {
+      ws.setWriteQueueMaxSize(16 * 1024);
+      VertxConnection connection = SharedFrame.connectionOf(ws);
+      // Until well past the point where the socket stopped being writable.
+      for (int i = 0; i < 2000 && queued[0] < 20; i++) {
+        SharedFrame frame = new SharedFrame(Buffer.buffer("{\"n\":\"f" + i + "\",\"p\":\"" + padding + "\"}"));
+        if (frame.writeTo(connection) == SharedFrame.HANDED_OVER) {
+          handedOver[0]++;
+        } else {
+          queued[0]++;
+        }
+        written.add("f" + i);
+        wires.add(frame.wire());
+        frame.release();
+        ws.writeTextMessage("t" + i);
+        written.add("t" + i);
+      }
+      return null;
+    }));
+    assertThat(handedOver[0]).as("frames handed straight to the socket").isPositive();
+    assertThat(queued[0]).as("frames queued once it was full").isEqualTo(20);
+    client.resume();
+    Wait.until("every message", Duration.ofSeconds(30), () -> received.size() == written.size());
+    assertThat(received).containsExactlyElementsOf(written);
+    // Written after the drain: handed over again.
+    VertxConnection connection = Wait.await(onLoop(() -> SharedFrame.connectionOf(ws)));
+    SharedFrame last = new SharedFrame(Buffer.buffer("{\"n\":\"last\"}"));
+    assertThat(Wait.await(onLoop(() -> last.writeTo(connection)))).isSameAs(SharedFrame.HANDED_OVER);
+    Wait.await(onLoop(() -> {
+      last.release();
+      return null;
+    }));
+    Wait.until("the last frame", () -> received.size() == written.size() + 1);
+    assertThat(SharedFrame.unsentBytes(connection)).isZero();
+    assertThat(wires).allSatisfy(w -> assertThat(w.refCnt()).as("every write released its reference").isZero());
+  }
+
+  @Test
   void aWriteTheClosedConnectionDropsGivesItsReferenceBack() {
     connect(false);
     ServerWebSocket ws = accepted.peek();
