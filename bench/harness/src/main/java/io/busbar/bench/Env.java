@@ -43,6 +43,8 @@ final class Env {
   int rounds = 3;
   /** --b3-subs: B3's subscriber counts instead of the defaults (say 5000 for one before/after size). */
   int[] b3Subs;
+  /** --b3-burst: events per B3 burst instead of 30 (a longer burst to profile, say); null for the default. */
+  Integer b3Burst;
   private final List<Proc> procs;
 
   Env(boolean quick, Path bench, String serverCores, String loadCores, String natsServer) {

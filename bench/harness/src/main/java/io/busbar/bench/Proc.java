@@ -133,6 +133,51 @@ final class Proc implements AutoCloseable {
     }
   }
 
+  /**
+   * CPU nanoseconds so far of the process's JIT compiler threads and of all its threads, from each
+   * thread's {@code /proc/PID/task/TID/schedstat} (nanoseconds, where {@code stat} counts 10 ms ticks):
+   * {@code {jit, all}}, or null if unreadable. For a JVM; other processes have no compiler threads.
+   */
+  long[] jitAndAllCpuNanos() {
+    long jit = 0;
+    long all = 0;
+    File[] tasks = new File("/proc/" + pid() + "/task").listFiles();
+    if (tasks == null) {
+      return null;
+    }
+    for (File task : tasks) {
+      try {
+        long ns = Long.parseLong(Files.readString(task.toPath().resolve("schedstat")).split(" ")[0]);
+        all += ns;
+        // HotSpot names them "C1 CompilerThread0", "C2 CompilerThread1" (comm keeps 15 characters).
+        if (Files.readString(task.toPath().resolve("comm")).contains("CompilerThre")) {
+          jit += ns;
+        }
+      } catch (IOException | RuntimeException e) {
+        // a thread that ended meanwhile
+      }
+    }
+    return new long[] {jit, all};
+  }
+
+  /**
+   * Waits until the process's JIT compiler threads have been quiet (under 5% of a core over 100 ms),
+   * at most {@code maxMs}; returns the milliseconds waited. Immediate for a process without them.
+   */
+  long awaitJitQuiet(long maxMs) throws InterruptedException {
+    long start = System.nanoTime();
+    long[] before = jitAndAllCpuNanos();
+    while (before != null && System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(maxMs)) {
+      Thread.sleep(100);
+      long[] now = jitAndAllCpuNanos();
+      if (now == null || now[0] - before[0] < TimeUnit.MILLISECONDS.toNanos(5)) {
+        break;
+      }
+      before = now;
+    }
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+  }
+
   /** Resident set size in KiB. */
   long rssKb() {
     try {

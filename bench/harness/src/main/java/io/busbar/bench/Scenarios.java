@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -252,7 +253,7 @@ final class Scenarios {
     targets.add(new Target("raw-websocket", Protocol.RAW, rp, new RawHttpPublisher(load.vertx, rp, "/publish"), raw));
     int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
     int paced = env.quick ? 5 : 10;
-    int burst = env.quick ? 10 : 30;
+    int burst = env.b3Burst != null ? env.b3Burst : env.quick ? 10 : 30;
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     boolean met = true;
@@ -309,24 +310,22 @@ final class Scenarios {
       .put("bottleneck", String.join("; ", bottlenecks))
       .put("profile", "Busbar fans each event out from one consumer per address and node and encodes its envelope once; "
         + "a raw socket (what B3 uses) is written that frame as one WebSocket message encoded once per event and shared "
-        + "by reference from one pooled direct buffer (SharedFrame), through the connection's own outbound queue: side "
-        + "by side (--compare-jar, 5 rounds, medians) 416k against 262k deliveries/s at 1,000 subscribers and 329k "
-        + "against 144k at 10,000; through Vert.x "
-        + "each socket's copy cost a frame object, the encoder's own buffer and two copies of the payload. Vert.x "
-        + "flushes (one write system call) after every frame; when an event's fan-out starts with the next events of a "
-        + "burst already queued, Busbar holds the sockets' flushes until those have run (BurstFlushes), so each socket "
-        + "gets the burst in one writev: side by side 192k against 87k deliveries/s at 5,000 subscribers. "
-        + "async-profiler (itimer, 1,000 subscribers, 300-event bursts, whole scenario, development run): the fan-out "
-        + "is about 46% of the event loop: the writes 25 points (Vert.x's outbound queue about half), the held "
-        + "flushes 20 (their writev 5); the write completions that keep each socket's bounded-queue count are about 15 "
-        + "points across both. The upgrades of each round take about 15%. NATS (Go) needs a fraction of the CPU per "
-        + "delivery. Each burst is published as pipelined HTTP requests in one write (RawHttpPublisher), as the NATS "
-        + "client sends its burst: through the Vert.x HTTP client the requests arrived spread over milliseconds and "
-        + "Busbar wrote each subscriber 1 to 3 times per burst, usually twice; now once, as NATS does at 1,000 subscribers (write "
-        + "system calls from /proc/PID/io, in the bottleneck line). Over the whole scenario the JIT compiler took "
-        + "about 58% of the Busbar process's CPU and its event loop 26% (async-profiler, development run), on the same "
-        + "pinned core: compilation goes on through every round (-XX:+LogCompilation: about 900 C2 and 4,000 C1 "
-        + "compilations and 150 deoptimizations in the scenario's 32 s)");
+        + "by reference from one pooled direct buffer (SharedFrame): side by side (--compare-jar, 5 rounds, medians) 416k "
+        + "against 262k deliveries/s at 1,000 subscribers and 329k against 144k at 10,000. While the socket is writable "
+        + "(Vert.x's outbound queue is then empty) the frame is handed straight to its channel, without the queue or a "
+        + "promise per frame: side by side server CPU per delivery 0.54-0.63x at 5,000 and 10,000 subscribers, "
+        + "deliveries/s 1.5x. Vert.x flushes (one write system call) after every frame; when an event's fan-out starts "
+        + "with the next events of a burst already queued, Busbar holds the sockets' flushes until those have run "
+        + "(BurstFlushes), so each socket gets the burst in one writev: side by side 192k against 87k deliveries/s at "
+        + "5,000 subscribers. Each burst is published as pipelined HTTP requests in one write (RawHttpPublisher), as "
+        + "the NATS client sends its burst (write system calls from /proc/PID/io, in the bottleneck line). A round "
+        + "publishes 41 events, so a JVM server's per-event code had run only a few thousand times by the "
+        + "1,000-subscriber rounds and C2 compiled it during their bursts, on the server's one core: the compiler "
+        + "threads took 40-70% of Busbar's CPU in those bursts (per-thread CPU from /proc/PID/task, serverJitShare "
+        + "in the rows). Every system now gets bursts to 1,000 subscribers until five in a row leave its JIT compiler "
+        + "threads under 5% of its CPU (Busbar about 165, the raw baseline about 20, NATS and Node five: they have no "
+        + "such threads), and each burst waits for the compiler threads to go quiet after the round's connections. "
+        + "NATS (Go) needs less CPU per delivery at 1,000 subscribers");
   }
 
   /** B3 with --compare-jar: this Busbar against another Busbar build only, rounds alternating. */
@@ -341,7 +340,7 @@ final class Scenarios {
       new Target("busbar-compare", Protocol.BUSBAR, bp, new RawHttpPublisher(load.vertx, bp, PUBLISH_PATH), other));
     int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
     int paced = env.quick ? 5 : 10;
-    int burst = env.quick ? 10 : 30;
+    int burst = env.b3Burst != null ? env.b3Burst : env.quick ? 10 : 30;
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     try {
@@ -376,14 +375,52 @@ final class Scenarios {
   }
 
   /**
-   * Unrecorded rounds for every system before the first size: without them the JVM servers' first rounds
-   * measured their JIT (Busbar 62k, 105k, then 186k deliveries/s in three rounds of one run).
+   * Unrecorded bursts until each system's JIT is quiet (not in --quick, which must stay under 3 minutes),
+   * then unrecorded rounds for every system before the first size: without them the JVM servers' first
+   * rounds measured their JIT (Busbar 62k, 105k, then 186k deliveries/s in three rounds of one run).
    */
   private void warmUp(List<Target> targets, int n, int paced, int burst) throws Exception {
+    for (Target t : targets) {
+      if (!env.quick) {
+        warmUntilJitQuiet(t, n, burst);
+      }
+    }
     for (int w = 0; w < (env.quick ? 1 : 2); w++) {
       for (Target t : targets) {
         fanOut(t, n, paced, burst, -1 - w);
       }
+    }
+  }
+
+  /**
+   * Bursts to one set of n subscribers, unrecorded, until five in a row left the server's JIT compiler
+   * threads under 5% of its CPU (at most 25 s; a process without them, NATS or Node, stops after five).
+   * A round publishes 41 events, so by the 1,000-subscriber rounds Busbar's per-event and per-socket code
+   * had run only a few thousand times and C2 was still compiling it during their bursts: its compiler
+   * threads took 40-70% of the server's CPU in those bursts (per-thread CPU from /proc/PID/task). A node
+   * that has served traffic for a while has that code compiled. Logs how many bursts it took.
+   */
+  private void warmUntilJitQuiet(Target t, int n, int burst) throws Exception {
+    try (Subscribers subs = new Subscribers(load.vertx, t.protocol, t.wsPort, Subscribers.ADDRESS)) {
+      subs.connect(n, 180_000);
+      subs.awaitProbed(() -> t.pub.publish("{\"probe\":true}"), 60_000);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
+      int bursts = 0;
+      int quiet = 0;
+      while (quiet < 5 && System.nanoTime() < end) {
+        Deliveries d = new Deliveries(burst);
+        subs.deliveries(d);
+        long[] j0 = t.proc.jitAndAllCpuNanos();
+        load.paced(t.pub, d, burst, 1_000_000);
+        LoadGen.drain(d, (long) burst * n, 3_000, 60_000);
+        long[] j1 = t.proc.jitAndAllCpuNanos();
+        bursts++;
+        boolean jitQuiet = j0 == null || j1 == null || j1[1] == j0[1] || (j1[0] - j0[0]) < 0.05 * (j1[1] - j0[1]);
+        quiet = jitQuiet ? quiet + 1 : 0;
+      }
+      log("B3 warm-up %s: %d bursts to %d subscribers, JIT %s", t.system, bursts, n, quiet >= 5 ? "quiet" : "still compiling at the time limit");
+    } finally {
+      Thread.sleep(500);
     }
   }
 
@@ -405,9 +442,11 @@ final class Scenarios {
       // burst: every event as fast as the publisher can, deliveries per second until the last receipt
       Deliveries db = new Deliveries(burst);
       subs.deliveries(db);
+      long jitWaitMs = t.proc.awaitJitQuiet(3_000);
       double c0 = LoadGen.cpuSeconds();
       double s0 = t.proc.cpuSeconds();
       long writes0 = t.proc.writeCalls();
+      long[] jit0 = t.proc.jitAndAllCpuNanos();
       long w0 = System.nanoTime();
       load.paced(t.pub, db, burst, 1_000_000);
       LoadGen.drain(db, (long) burst * n, 3_000, 60_000);
@@ -424,13 +463,18 @@ final class Scenarios {
       double sCpu = (t.proc.cpuSeconds() - s0) / wall;
       // System calls that write, per subscriber and burst: 1 if each socket got the whole burst at once.
       double writesPerSub = writes0 < 0 ? Double.NaN : (t.proc.writeCalls() - writes0) / (double) n;
+      // The JIT compiler's share of the server's CPU during the burst (its threads share the pinned core).
+      long[] jit1 = t.proc.jitAndAllCpuNanos();
+      double jitShare = jit0 == null || jit1 == null || jit1[1] == jit0[1] ? Double.NaN
+        : (jit1[0] - jit0[0]) / (double) (jit1[1] - jit0[1]);
       double lCpu = (LoadGen.cpuSeconds() - c0) / wall;
-      log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f, writes per subscriber %.2f",
-        n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu, writesPerSub);
+      log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f, writes per subscriber %.2f, JIT share %.2f after %d ms wait",
+        n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu, writesPerSub, jitShare, jitWaitMs);
       return new JsonObject().put("deliveriesPerSec", dps).put("timeToLastP50Ms", Stats.percentile(ttl, 50))
         .put("timeToLastP99Ms", Stats.percentile(ttl, 99)).put("lost", lost)
         .put("serverCpuUsPerDelivery", sCpu * wall * 1e6 / Math.max(1, db.total.get()))
-        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu).put("serverWritesPerSubscriber", writesPerSub);
+        .put("serverCpuCores", sCpu).put("loadgenCpuCores", lCpu).put("serverWritesPerSubscriber", writesPerSub)
+        .put("serverJitShare", jitShare);
     } finally {
       Thread.sleep(500);
     }
