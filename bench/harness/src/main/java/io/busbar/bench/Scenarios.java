@@ -168,37 +168,43 @@ final class Scenarios {
           // Five rounds (not three) in a full run: a p99 over 4 s is the 40th-worst event of 4,000 at 1k/s,
           // so one scheduler hiccup on the shared server core moves a round; the median of five holds.
           int latencyRounds = env.quick ? rounds : Math.max(rounds, 5);
+          // Warm-up first (see warmUntilJitQuiet), then the measured rounds, systems alternating.
+          int warmRate = Math.max(rate, 10_000 / subs);
           for (int r = -1; r < latencyRounds; r++) {
             for (int i = 0; i < 2; i++) {
               boolean isBusbar = (r + i + 2) % 2 == 0;
               Subscribers s = isBusbar ? sb : sr;
               Proc p = isBusbar ? busbar : raw;
-              // The warm-up round runs warmupS() at 10,000 deliveries/s or the measured rate, whichever is higher:
-              // at 1,000 events/s a few seconds are too few calls for the JIT, whose compiler threads would
-              // then share the server core with the event loop during the measured rounds.
-              int warmRate = Math.max(rate, 10_000 / subs);
-              int n = r < 0 ? (int) (warmRate * warmupS()) : count;
+              if (r < 0) {
+                int slices = warmUntilJitQuiet(isBusbar ? pubB : pubR, s, p, warmRate, rate, subs);
+                log("B2 %d subs %d/s warm-up %-13s %d s", subs, rate, isBusbar ? "busbar" : "raw-websocket", slices);
+                continue;
+              }
+              int n = count;
               Deliveries d = new Deliveries(n);
               s.deliveries(d);
+              // As in B3: compilation left over from the round before would share the server core.
+              p.awaitJitQuiet(3_000);
               double c0 = LoadGen.cpuSeconds();
               double s0 = p.cpuSeconds();
+              long[] jit0 = p.jitAndAllCpuNanos();
               long t0 = System.nanoTime();
-              load.paced(isBusbar ? pubB : pubR, d, n, r < 0 ? warmRate : rate);
+              load.paced(isBusbar ? pubB : pubR, d, n, rate);
               LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
               double wall = (System.nanoTime() - t0) / 1e9;
-              if (r < 0) {
-                continue; // warm-up round, not recorded
-              }
+              long[] jit1 = p.jitAndAllCpuNanos();
+              double jitShare = jit0 == null || jit1 == null || jit1[1] == jit0[1] ? Double.NaN
+                : (jit1[0] - jit0[0]) / (double) (jit1[1] - jit0[1]);
               String system = isBusbar ? "busbar" : "raw-websocket";
               long lost = (long) n * subs - d.total.get();
               stats.add(system, new JsonObject().put("p50Ms", d.latencyUs.getValueAtPercentile(50) / 1000.0)
                 .put("p99Ms", d.latencyUs.getValueAtPercentile(99) / 1000.0)
                 .put("p999Ms", d.latencyUs.getValueAtPercentile(99.9) / 1000.0)
                 .put("lost", lost).put("serverCpuCores", (p.cpuSeconds() - s0) / wall)
-                .put("loadgenCpuCores", (LoadGen.cpuSeconds() - c0) / wall));
-              log("B2 %d subs %d/s round %d %-13s p50 %.2f p99 %.2f p99.9 %.2f ms lost %d", subs, rate, r, system,
+                .put("loadgenCpuCores", (LoadGen.cpuSeconds() - c0) / wall).put("serverJitShare", jitShare));
+              log("B2 %d subs %d/s round %d %-13s p50 %.2f p99 %.2f p99.9 %.2f ms lost %d, JIT share %.2f", subs, rate, r, system,
                 d.latencyUs.getValueAtPercentile(50) / 1000.0, d.latencyUs.getValueAtPercentile(99) / 1000.0,
-                d.latencyUs.getValueAtPercentile(99.9) / 1000.0, lost);
+                d.latencyUs.getValueAtPercentile(99.9) / 1000.0, lost, jitShare);
             }
           }
           String label = subs + " sub" + (subs > 1 ? "s" : "") + " @ " + rate + "/s";
@@ -221,8 +227,42 @@ final class Scenarios {
         + "of them waits for the ones before it, and each costs Busbar about 12-16 us of CPU (HTTP, JSON, permission, "
         + "clustered publish, envelope, frame) against about 9 for the raw broadcast; its p99 at 10k/s is that queue. Young GC pauses "
         + "(about 2 ms once a second at 10k/s) touch fewer than 1% of events. The JIT, whose compiler threads share the "
-        + "server core, was the tail at 1k/s until the warm-up ran at 10k/s. 1,000 subscribers: both sides write 1,000 "
+        + "server core, was the tail at 1k/s: each system is now warmed in one-second slices, at 10k/s then at the "
+        + "measured rate, until its compiler threads stay under 5% of its CPU, and each round waits for them to be "
+        + "quiet (serverJitShare in the rows is their share during the round). 1,000 subscribers: both sides write 1,000 "
         + "frames per event, so both see the same queue");
+  }
+
+  /**
+   * B2's unrecorded warm-up of one system for one configuration, in one-second slices: at 10,000
+   * deliveries/s (or the measured rate if higher) until a slice leaves the server's JIT compiler threads
+   * under 5% of its CPU, then at the measured rate until two slices in a row do; each phase at most
+   * warmupS(). At 1,000 events/s a few seconds are too few calls for the JIT, and a lone event takes
+   * other branches (flushed at once, not held) than the events of a millisecond's batch: after a fixed
+   * 8 s at 10,000/s Busbar's compiler threads still took 35-70% of its CPU in its first two measured
+   * rounds at 1,000/s (per-thread CPU from /proc/PID/task), with a p99 of 1.5-3.6 ms. Returns the slices run.
+   */
+  private int warmUntilJitQuiet(LoadGen.Publisher pub, Subscribers s, Proc p, int warmRate, int rate, int subs) throws Exception {
+    int slices = 0;
+    int[] rates = warmRate > rate ? new int[] {warmRate, rate} : new int[] {rate};
+    for (int phase = 0; phase < rates.length; phase++) {
+      int needed = phase == rates.length - 1 ? 2 : 1;
+      int quiet = 0;
+      long end = System.nanoTime() + (long) (warmupS() * 1e9);
+      while (quiet < needed && System.nanoTime() < end) {
+        int n = rates[phase];
+        Deliveries d = new Deliveries(n);
+        s.deliveries(d);
+        long[] j0 = p.jitAndAllCpuNanos();
+        load.paced(pub, d, n, rates[phase]);
+        LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
+        long[] j1 = p.jitAndAllCpuNanos();
+        boolean jitQuiet = j0 == null || j1 == null || j1[1] == j0[1] || (j1[0] - j0[0]) < 0.05 * (j1[1] - j0[1]);
+        quiet = jitQuiet ? quiet + 1 : 0;
+        slices++;
+      }
+    }
+    return slices;
   }
 
   // ---------------------------------------------------------------- B3
