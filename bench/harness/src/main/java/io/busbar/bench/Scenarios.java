@@ -35,16 +35,22 @@ final class Scenarios {
   }
 
   private double measureS() {
-    return env.quick ? 2 : 5;
+    // 1.5 s in --quick: the B2 and B3 JIT checks added seconds, and the quick run must stay under 3 minutes.
+    return env.quick ? 1.5 : 5;
   }
 
   private double warmS() {
     return env.quick ? 1 : 2;
   }
 
+  /** The longest a round waits for the server's JIT to go quiet: short in --quick, which must stay under 3 minutes. */
+  private long jitWaitMaxMs() {
+    return env.quick ? 300 : 3_000;
+  }
+
   /** The unrecorded warm-up of a freshly started server before its first measured round. */
   private double warmupS() {
-    return env.quick ? 2 : 8;
+    return env.quick ? 1.5 : 8;
   }
 
   static void log(String fmt, Object... args) {
@@ -184,7 +190,7 @@ final class Scenarios {
               Deliveries d = new Deliveries(n);
               s.deliveries(d);
               // As in B3: compilation left over from the round before would share the server core.
-              p.awaitJitQuiet(3_000);
+              p.awaitJitQuiet(jitWaitMaxMs());
               double c0 = LoadGen.cpuSeconds();
               double s0 = p.cpuSeconds();
               long[] jit0 = p.jitAndAllCpuNanos();
@@ -243,6 +249,15 @@ final class Scenarios {
    * rounds at 1,000/s (per-thread CPU from /proc/PID/task), with a p99 of 1.5-3.6 ms. Returns the slices run.
    */
   private int warmUntilJitQuiet(LoadGen.Publisher pub, Subscribers s, Proc p, int warmRate, int rate, int subs) throws Exception {
+    if (env.quick) {
+      // --quick must stay under 3 minutes: one fixed warm-up at the higher rate, as before.
+      int n = (int) (warmRate * warmupS());
+      Deliveries d = new Deliveries(n);
+      s.deliveries(d);
+      load.paced(pub, d, n, warmRate);
+      LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
+      return (int) warmupS();
+    }
     int slices = 0;
     int[] rates = warmRate > rate ? new int[] {warmRate, rate} : new int[] {rate};
     for (int phase = 0; phase < rates.length; phase++) {
@@ -482,7 +497,7 @@ final class Scenarios {
       // burst: every event as fast as the publisher can, deliveries per second until the last receipt
       Deliveries db = new Deliveries(burst);
       subs.deliveries(db);
-      long jitWaitMs = t.proc.awaitJitQuiet(3_000);
+      long jitWaitMs = t.proc.awaitJitQuiet(jitWaitMaxMs());
       double c0 = LoadGen.cpuSeconds();
       double s0 = t.proc.cpuSeconds();
       long writes0 = t.proc.writeCalls();
