@@ -161,6 +161,20 @@ final class Proc implements AutoCloseable {
   }
 
   /**
+   * The JIT compiler threads' share of the process's CPU between two {@link #jitAndAllCpuNanos} readings:
+   * NaN if either is unknown or the process used no CPU.
+   */
+  static double jitShare(long[] before, long[] after) {
+    return before == null || after == null || after[1] == before[1] ? Double.NaN
+      : (after[0] - before[0]) / (double) (after[1] - before[1]);
+  }
+
+  /** Whether a {@link #jitShare} leaves the compiler quiet: under 5%, or unknown (no such threads to wait for). */
+  static boolean jitQuiet(double share) {
+    return !(share >= 0.05);
+  }
+
+  /**
    * Waits until the process's JIT compiler threads have been quiet (under 5% of a core over 100 ms),
    * at most {@code maxMs}; returns the milliseconds waited. Immediate for a process without them.
    */

@@ -174,7 +174,7 @@ final class Scenarios {
           // Five rounds (not three) in a full run: a p99 over 4 s is the 40th-worst event of 4,000 at 1k/s,
           // so one scheduler hiccup on the shared server core moves a round; the median of five holds.
           int latencyRounds = env.quick ? rounds : Math.max(rounds, 5);
-          // Warm-up first (see warmUntilJitQuiet), then the measured rounds, systems alternating.
+          // Warm-up first (see warmLatencyUntilJitQuiet), then the measured rounds, systems alternating.
           int warmRate = Math.max(rate, 10_000 / subs);
           for (int r = -1; r < latencyRounds; r++) {
             for (int i = 0; i < 2; i++) {
@@ -182,7 +182,7 @@ final class Scenarios {
               Subscribers s = isBusbar ? sb : sr;
               Proc p = isBusbar ? busbar : raw;
               if (r < 0) {
-                int slices = warmUntilJitQuiet(isBusbar ? pubB : pubR, s, p, warmRate, rate, subs);
+                int slices = warmLatencyUntilJitQuiet(isBusbar ? pubB : pubR, s, p, warmRate, rate, subs);
                 log("B2 %d subs %d/s warm-up %-13s %d s", subs, rate, isBusbar ? "busbar" : "raw-websocket", slices);
                 continue;
               }
@@ -199,8 +199,7 @@ final class Scenarios {
               LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
               double wall = (System.nanoTime() - t0) / 1e9;
               long[] jit1 = p.jitAndAllCpuNanos();
-              double jitShare = jit0 == null || jit1 == null || jit1[1] == jit0[1] ? Double.NaN
-                : (jit1[0] - jit0[0]) / (double) (jit1[1] - jit0[1]);
+              double jitShare = Proc.jitShare(jit0, jit1);
               String system = isBusbar ? "busbar" : "raw-websocket";
               long lost = (long) n * subs - d.total.get();
               stats.add(system, new JsonObject().put("p50Ms", d.latencyUs.getValueAtPercentile(50) / 1000.0)
@@ -248,7 +247,7 @@ final class Scenarios {
    * 8 s at 10,000/s Busbar's compiler threads still took 35-70% of its CPU in its first two measured
    * rounds at 1,000/s (per-thread CPU from /proc/PID/task), with a p99 of 1.5-3.6 ms. Returns the slices run.
    */
-  private int warmUntilJitQuiet(LoadGen.Publisher pub, Subscribers s, Proc p, int warmRate, int rate, int subs) throws Exception {
+  private int warmLatencyUntilJitQuiet(LoadGen.Publisher pub, Subscribers s, Proc p, int warmRate, int rate, int subs) throws Exception {
     if (env.quick) {
       // --quick must stay under 3 minutes: one fixed warm-up at the higher rate, as before.
       int n = (int) (warmRate * warmupS());
@@ -272,8 +271,7 @@ final class Scenarios {
         load.paced(pub, d, n, rates[phase]);
         LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
         long[] j1 = p.jitAndAllCpuNanos();
-        boolean jitQuiet = j0 == null || j1 == null || j1[1] == j0[1] || (j1[0] - j0[0]) < 0.05 * (j1[1] - j0[1]);
-        quiet = jitQuiet ? quiet + 1 : 0;
+        quiet = Proc.jitQuiet(Proc.jitShare(j0, j1)) ? quiet + 1 : 0;
         slices++;
       }
     }
@@ -437,7 +435,7 @@ final class Scenarios {
   private void warmUp(List<Target> targets, int n, int paced, int burst) throws Exception {
     for (Target t : targets) {
       if (!env.quick) {
-        warmUntilJitQuiet(t, n, burst);
+        warmFanOutUntilJitQuiet(t, n, burst);
       }
     }
     for (int w = 0; w < (env.quick ? 1 : 2); w++) {
@@ -455,7 +453,7 @@ final class Scenarios {
    * threads took 40-70% of the server's CPU in those bursts (per-thread CPU from /proc/PID/task). A node
    * that has served traffic for a while has that code compiled. Logs how many bursts it took.
    */
-  private void warmUntilJitQuiet(Target t, int n, int burst) throws Exception {
+  private void warmFanOutUntilJitQuiet(Target t, int n, int burst) throws Exception {
     try (Subscribers subs = new Subscribers(load.vertx, t.protocol, t.wsPort, Subscribers.ADDRESS)) {
       subs.connect(n, 180_000);
       subs.awaitProbed(() -> t.pub.publish("{\"probe\":true}"), 60_000);
@@ -470,8 +468,7 @@ final class Scenarios {
         LoadGen.drain(d, (long) burst * n, 3_000, 60_000);
         long[] j1 = t.proc.jitAndAllCpuNanos();
         bursts++;
-        boolean jitQuiet = j0 == null || j1 == null || j1[1] == j0[1] || (j1[0] - j0[0]) < 0.05 * (j1[1] - j0[1]);
-        quiet = jitQuiet ? quiet + 1 : 0;
+        quiet = Proc.jitQuiet(Proc.jitShare(j0, j1)) ? quiet + 1 : 0;
       }
       log("B3 warm-up %s: %d bursts to %d subscribers, JIT %s", t.system, bursts, n, quiet >= 5 ? "quiet" : "still compiling at the time limit");
     } finally {
@@ -520,8 +517,7 @@ final class Scenarios {
       double writesPerSub = writes0 < 0 ? Double.NaN : (t.proc.writeCalls() - writes0) / (double) n;
       // The JIT compiler's share of the server's CPU during the burst (its threads share the pinned core).
       long[] jit1 = t.proc.jitAndAllCpuNanos();
-      double jitShare = jit0 == null || jit1 == null || jit1[1] == jit0[1] ? Double.NaN
-        : (jit1[0] - jit0[0]) / (double) (jit1[1] - jit0[1]);
+      double jitShare = Proc.jitShare(jit0, jit1);
       double lCpu = (LoadGen.cpuSeconds() - c0) / wall;
       log("B3 %5d subs round %d %-13s %.0f deliveries/s, time-to-last p50 %.1f p99 %.1f ms, lost %d, cpu server %.2f loadgen %.2f, writes per subscriber %.2f, JIT share %.2f after %d ms wait",
         n, round, t.system, dps, Stats.percentile(ttl, 50), Stats.percentile(ttl, 99), lost, sCpu, lCpu, writesPerSub, jitShare, jitWaitMs);
