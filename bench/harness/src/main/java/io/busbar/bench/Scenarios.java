@@ -376,7 +376,7 @@ final class Scenarios {
         + "1,000-subscriber rounds and C2 compiled it during their bursts, on the server's one core: the compiler "
         + "threads took 40-70% of Busbar's CPU in those bursts (per-thread CPU from /proc/PID/task, serverJitShare "
         + "in the rows). Every system now gets bursts to 1,000 subscribers until five in a row leave its JIT compiler "
-        + "threads under 5% of its CPU (Busbar about 165, the raw baseline about 20, NATS and Node five: they have no "
+        + "threads under 5% of its CPU (Busbar 127-165, the raw baseline 19-25, NATS and Node five: they have no "
         + "such threads), and each burst waits for the compiler threads to go quiet after the round's connections. "
         + "NATS (Go) needs less CPU per delivery at 1,000 subscribers");
   }
