@@ -230,8 +230,9 @@ final class Scenarios {
       .put("bottleneck", String.join("; ", bottlenecks))
       .put("profile", "1 subscriber: the paced publisher sends one millisecond's events at once (10 at 10k/s), so the last "
         + "of them waits for the ones before it, and each costs Busbar about 12-16 us of CPU (HTTP, JSON, permission, "
-        + "clustered publish, envelope, frame) against about 9 for the raw broadcast; its p99 at 10k/s is that queue. Young GC pauses "
-        + "(about 2 ms once a second at 10k/s) touch fewer than 1% of events. The JIT, whose compiler threads share the "
+        + "clustered publish, envelope, frame) against about 9 for the raw broadcast; its p99 at 10k/s is that queue plus "
+        + "young GC pauses (-Xlog:gc, a B2-only development run: every 1.9 s at 10k/s, 7.3-7.8 ms in the rounds with the "
+        + "higher p99 and p99.9, 2.5-3.0 ms in those without; why they differ is not known yet). The JIT, whose compiler threads share the "
         + "server core, was the tail at 1k/s: each system is now warmed in one-second slices, at 10k/s then at the "
         + "measured rate, until its compiler threads stay under 5% of its CPU, and each round waits for them to be "
         + "quiet (serverJitShare in the rows is their share during the round). 1,000 subscribers: both sides write 1,000 "
@@ -250,11 +251,7 @@ final class Scenarios {
   private int warmLatencyUntilJitQuiet(LoadGen.Publisher pub, Subscribers s, Proc p, int warmRate, int rate, int subs) throws Exception {
     if (env.quick) {
       // --quick must stay under 3 minutes: one fixed warm-up at the higher rate, as before.
-      int n = (int) (warmRate * warmupS());
-      Deliveries d = new Deliveries(n);
-      s.deliveries(d);
-      load.paced(pub, d, n, warmRate);
-      LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
+      publishAndDrain(pub, s, (int) (warmRate * warmupS()), warmRate, subs, 2_000, 20_000);
       return (int) warmupS();
     }
     int slices = 0;
@@ -264,12 +261,8 @@ final class Scenarios {
       int quiet = 0;
       long end = System.nanoTime() + (long) (warmupS() * 1e9);
       while (quiet < needed && System.nanoTime() < end) {
-        int n = rates[phase];
-        Deliveries d = new Deliveries(n);
-        s.deliveries(d);
         long[] j0 = p.jitAndAllCpuNanos();
-        load.paced(pub, d, n, rates[phase]);
-        LoadGen.drain(d, (long) n * subs, 2_000, 20_000);
+        publishAndDrain(pub, s, rates[phase], rates[phase], subs, 2_000, 20_000);
         long[] j1 = p.jitAndAllCpuNanos();
         quiet = Proc.jitQuiet(Proc.jitShare(j0, j1)) ? quiet + 1 : 0;
         slices++;
@@ -279,6 +272,20 @@ final class Scenarios {
   }
 
   // ---------------------------------------------------------------- B3
+
+  private int[] b3Sizes() {
+    return env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
+  }
+
+  /** Events at 10/s for time-to-last. */
+  private int b3Paced() {
+    return env.quick ? 5 : 10;
+  }
+
+  /** Events published at once for deliveries/s. */
+  private int b3Burst() {
+    return env.b3Burst != null ? env.b3Burst : env.quick ? 10 : 30;
+  }
 
   /** A fan-out target: protocol, WebSocket port, publisher. */
   private record Target(String system, Protocol protocol, int wsPort, LoadGen.Publisher pub, Proc proc) {
@@ -304,9 +311,9 @@ final class Scenarios {
     targets.add(new Target("socket.io", Protocol.SOCKETIO, sp, new RawHttpPublisher(load.vertx, sp, "/publish"), sio));
     targets.add(new Target("nats", Protocol.NATS, nw, LoadGen.natsPublisher(natsPub, Subscribers.ADDRESS), nats));
     targets.add(new Target("raw-websocket", Protocol.RAW, rp, new RawHttpPublisher(load.vertx, rp, "/publish"), raw));
-    int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
-    int paced = env.quick ? 5 : 10;
-    int burst = env.b3Burst != null ? env.b3Burst : env.quick ? 10 : 30;
+    int[] sizes = b3Sizes();
+    int paced = b3Paced();
+    int burst = b3Burst();
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     boolean met = true;
@@ -391,9 +398,9 @@ final class Scenarios {
     other.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
     List<Target> targets = List.of(new Target("busbar", Protocol.BUSBAR, hp, new RawHttpPublisher(load.vertx, hp, PUBLISH_PATH), busbar),
       new Target("busbar-compare", Protocol.BUSBAR, bp, new RawHttpPublisher(load.vertx, bp, PUBLISH_PATH), other));
-    int[] sizes = env.b3Subs != null ? env.b3Subs : env.quick ? new int[] {1000} : new int[] {1000, 5000, 10000};
-    int paced = env.quick ? 5 : 10;
-    int burst = env.b3Burst != null ? env.b3Burst : env.quick ? 10 : 30;
+    int[] sizes = b3Sizes();
+    int paced = b3Paced();
+    int burst = b3Burst();
     JsonArray rows = new JsonArray();
     JsonObject ratios = new JsonObject();
     try {
@@ -433,8 +440,8 @@ final class Scenarios {
    * rounds measured their JIT (Busbar 62k, 105k, then 186k deliveries/s in three rounds of one run).
    */
   private void warmUp(List<Target> targets, int n, int paced, int burst) throws Exception {
-    for (Target t : targets) {
-      if (!env.quick) {
+    if (!env.quick) {
+      for (Target t : targets) {
         warmFanOutUntilJitQuiet(t, n, burst);
       }
     }
@@ -461,11 +468,8 @@ final class Scenarios {
       int bursts = 0;
       int quiet = 0;
       while (quiet < 5 && System.nanoTime() < end) {
-        Deliveries d = new Deliveries(burst);
-        subs.deliveries(d);
         long[] j0 = t.proc.jitAndAllCpuNanos();
-        load.paced(t.pub, d, burst, 1_000_000);
-        LoadGen.drain(d, (long) burst * n, 3_000, 60_000);
+        publishAndDrain(t.pub, subs, burst, 1_000_000, n, 3_000, 60_000);
         long[] j1 = t.proc.jitAndAllCpuNanos();
         bursts++;
         quiet = Proc.jitQuiet(Proc.jitShare(j0, j1)) ? quiet + 1 : 0;
@@ -476,15 +480,25 @@ final class Scenarios {
     }
   }
 
+  /**
+   * Publishes {@code n} events at {@code rate} a second and waits until each of the {@code subscribers}
+   * sockets of {@code s} got them all, or {@code quietMs} passed without a delivery (at most {@code maxMs}).
+   */
+  private Deliveries publishAndDrain(LoadGen.Publisher pub, Subscribers s, int n, double rate, int subscribers,
+      long quietMs, long maxMs) throws Exception {
+    Deliveries d = new Deliveries(n);
+    s.deliveries(d);
+    load.paced(pub, d, n, rate);
+    LoadGen.drain(d, (long) n * subscribers, quietMs, maxMs);
+    return d;
+  }
+
   private JsonObject fanOut(Target t, int n, int paced, int burst, int round) throws Exception {
     try (Subscribers subs = new Subscribers(load.vertx, t.protocol, t.wsPort, Subscribers.ADDRESS)) {
       subs.connect(n, 180_000);
       subs.awaitProbed(() -> t.pub.publish("{\"probe\":true}"), 60_000);
       // paced: time from publish to the last subscriber's receipt, per event
-      Deliveries dp = new Deliveries(paced);
-      subs.deliveries(dp);
-      load.paced(t.pub, dp, paced, 10);
-      LoadGen.drain(dp, (long) paced * n, 3_000, 30_000);
+      Deliveries dp = publishAndDrain(t.pub, subs, paced, 10, n, 3_000, 30_000);
       List<Double> ttl = new ArrayList<>();
       for (int e = 0; e < paced; e++) {
         if (dp.count.get(e) > 0) {
