@@ -21,6 +21,8 @@ final class Deliveries {
   final AtomicLong total = new AtomicLong();
   final AtomicLong unparsed = new AtomicLong();
   volatile boolean recording = true;
+  /** When the first benchmark event arrived at any subscriber (0 before), B3's first-delivery time. */
+  volatile long firstRx;
 
   Deliveries(int events) {
     this.events = events;
@@ -49,6 +51,9 @@ final class Deliveries {
     long ts = number(text, t + 5);
     if (!recording) {
       return true;
+    }
+    if (firstRx == 0) {
+      firstRx = now;
     }
     total.incrementAndGet();
     latencyUs.recordValue(Math.max(0, (now - ts) / 1000));
