@@ -87,15 +87,18 @@ final class Scenarios {
         boolean isBusbar = (r + i) % 2 == 0;
         Proc p = isBusbar ? busbar : bare;
         double s0 = p.cpuSeconds();
+        long[] jit0 = p.jitAndAllCpuNanos();
         // Raw HTTP/1.1 on TCP: the Vert.x HTTP client's cost per request held the bare baseline at the
         // load generator's one core (about 200k req/s with the bare server at half its core).
         LoadGen.Closed c = RawHttpLoad.run(load.vertx, isBusbar ? hp : bp, PUBLISH_PATH, body, connections, depth, warmS(), measureS());
         double serverCpu = (p.cpuSeconds() - s0) / (warmS() + measureS());
+        double jitShare = Proc.jitShare(jit0, p.jitAndAllCpuNanos());
         String system = isBusbar ? "busbar" : baseName;
         stats.add(system, new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
           .put("errors", c.errors()).put("serverCpuUsPerReq", serverCpu * (warmS() + measureS()) * 1e6 / Math.max(1, c.all()))
-          .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()));
-        log("B1 round %d %-10s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f", r, system, c.rps(), c.p99Ms(), serverCpu, c.loadCpu());
+          .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()).put("serverJitShare", jitShare));
+        log("B1 round %d %-10s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f jit %.3f", r, system, c.rps(), c.p99Ms(), serverCpu,
+          c.loadCpu(), jitShare);
       }
     }
     busbar.close();
