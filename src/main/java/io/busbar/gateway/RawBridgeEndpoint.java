@@ -70,8 +70,7 @@ final class RawBridgeEndpoint {
         LOG.debug("raw bridge upgrade failed: {}", failure.toString());
         return;
       }
-      flushes.attach(ws);
-      bridge.handle(new RawBridgeSocket(vertx, ws));
+      bridge.handle(new RawBridgeSocket(vertx, ws, flushes.attach(ws)));
     });
     return true;
   }
@@ -84,15 +83,18 @@ final class RawBridgeEndpoint {
    */
   static final class RawBridgeSocket extends SockJSSocketBase implements SharedFrame.Writer {
     private final ServerWebSocket ws;
+    /** The hold of this socket's flushes, where its fan-out frames wait during a burst; null if none. */
+    private final BurstFlushes.Held held;
     private MultiMap headers;
     private boolean closed;
     /** Where shared fan-out frames go, looked up at the first one: null if they cannot (then written as before). */
     private VertxConnection sharedFrames;
     private boolean sharedFramesLookedUp;
 
-    RawBridgeSocket(Vertx vertx, ServerWebSocket ws) {
+    RawBridgeSocket(Vertx vertx, ServerWebSocket ws, BurstFlushes.Held held) {
       super(vertx, null, SOCKJS_DEFAULTS);
       this.ws = ws;
+      this.held = held;
       ws.closeHandler(v -> closed = true);
     }
 
@@ -158,12 +160,12 @@ final class RawBridgeEndpoint {
         sharedFramesLookedUp = true;
         sharedFrames = SharedFrame.connectionOf(ws);
       }
-      return frame.writeTo(sharedFrames);
+      return frame.writeTo(sharedFrames, held);
     }
 
     @Override
     public long unsentBytes() {
-      return SharedFrame.unsentBytes(sharedFrames);
+      return SharedFrame.unsentBytes(sharedFrames) + (held == null ? 0 : held.keptBytes());
     }
 
     @Override

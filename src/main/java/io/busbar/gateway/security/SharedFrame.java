@@ -68,6 +68,8 @@ public final class SharedFrame {
 
   private final Buffer payload;
   private ByteBuf wire;
+  /** Whether a hold keeps a reference to the wire (one per frame, see {@link BurstFlushes.Held#stash}). */
+  private boolean pinned;
 
   SharedFrame(Buffer payload) {
     this.payload = payload;
@@ -84,6 +86,15 @@ public final class SharedFrame {
    * that completes as Vert.x's own write would.
    */
   public Future<Void> writeTo(VertxConnection connection) {
+    return writeTo(connection, null);
+  }
+
+  /**
+   * The same, for a socket whose flushes {@code held} may hold (null if none): while they are held, the
+   * frame is kept there and written at the release with the burst's other frames ({@link #HANDED_OVER};
+   * the kept bytes count as the socket's {@link BurstFlushes.Held#keptBytes}).
+   */
+  public Future<Void> writeTo(VertxConnection connection, BurstFlushes.Held held) {
     if (connection == null || payload.length() > MAX_PAYLOAD) {
       return null;
     }
@@ -91,8 +102,12 @@ public final class SharedFrame {
       // The connection's own allocator (Vert.x's pool), not a second pool of its own.
       wire = encode(payload, connection.channelHandlerContext().alloc());
     }
+    boolean direct = connection.channel().isWritable() && connection.channelHandlerContext().executor().inEventLoop();
+    if (direct && held != null && held.stash(this, wire, connection)) {
+      return HANDED_OVER;
+    }
     ByteBuf reference = wire.retainedDuplicate();
-    if (connection.channel().isWritable() && connection.channelHandlerContext().executor().inEventLoop()) {
+    if (direct) {
       // Netty releases the reference once written, or if the write fails (then the connection is closing).
       connection.write(reference, false);
       return HANDED_OVER;
@@ -120,6 +135,15 @@ public final class SharedFrame {
   public static long unsentBytes(VertxConnection connection) {
     ChannelOutboundBuffer unsent = connection == null ? null : connection.channel().unsafe().outboundBuffer();
     return unsent == null ? 0 : unsent.totalPendingWriteBytes();
+  }
+
+  /** True the first time: the caller (a hold) then takes one reference to the wire for all its sockets. */
+  boolean pin() {
+    if (pinned) {
+      return false;
+    }
+    pinned = true;
+    return true;
   }
 
   /** Drops the fan-out's own reference; each write holds its own until it has left. */
