@@ -8,6 +8,7 @@ import io.busbar.cluster.QuietAddressCache;
 import io.busbar.gateway.security.Action;
 import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.Identity;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,6 +28,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The HTTP side of the bridge: {@code POST /api/publish|send|request/{address}} put an event on the
@@ -127,14 +130,20 @@ final class HttpApi {
   }
 
   private static IncomingEvent readEvent(HttpServerRequest request, Buffer body, Identity identity, GatewaySecurity security) {
-    Map<String, String> headers = new HashMap<>();
-    request.headers().forEach(h -> {
-      if (!security.headers.reserved(h.getKey())) {
-        headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
-      }
-    });
+    MultiMap requestHeaders = request.headers();
+    // A reserved header is not there at all, as in the copy below; a repeated one gives its first value.
+    UnaryOperator<String> header = name -> security.headers.reserved(name) ? null : requestHeaders.get(name);
+    Supplier<Map<String, String>> allHeaders = () -> {
+      Map<String, String> headers = new HashMap<>();
+      requestHeaders.forEach(h -> {
+        if (!security.headers.reserved(h.getKey())) {
+          headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue());
+        }
+      });
+      return headers;
+    };
     try {
-      IncomingEvent event = IncomingEvent.read(headers, body == null ? new byte[0] : body.getBytes(), EventIds::next);
+      IncomingEvent event = IncomingEvent.read(header, allHeaders, body == null ? new byte[0] : body.getBytes(), EventIds::next);
       security.trust(event.headers(), identity);
       return event;
     } catch (IncomingEvent.Rejected rejected) {

@@ -6,6 +6,7 @@ import io.busbar.observe.NodeHealth;
 import io.busbar.observe.Observability;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -27,6 +28,8 @@ import java.util.function.Consumer;
 final class ObservedRoutes {
   private static final Logger LOG = LoggerFactory.getLogger("io.busbar.access");
   static final String REQUEST_ID = "x-request-id";
+  /** Encoded once: every API request reads it and every answer carries it. */
+  private static final CharSequence REQUEST_ID_HEADER = HttpHeaders.createOptimized(REQUEST_ID);
   /** Where the console's files are on the classpath (the bridge client is added there at build time). */
   private static final String CONSOLE_ROOT = "io/busbar/console";
   private static final String SOCKJS_ROOT = "META-INF/resources/webjars/sockjs-client/1.6.1/dist";
@@ -95,10 +98,10 @@ final class ObservedRoutes {
     }
 
     private void begin(HttpServerRequest request, Consumer<Handler<Void>> onHeadersEnd) {
-      String given = request.getHeader(REQUEST_ID);
+      String given = request.getHeader(REQUEST_ID_HEADER);
       String requestId = given != null && given.length() <= 128 && !given.isBlank() ? given : EventIds.next();
       long started = System.nanoTime();
-      request.response().putHeader(REQUEST_ID, requestId);
+      request.response().putHeader(REQUEST_ID_HEADER, requestId);
       onHeadersEnd.accept(v -> {
         int status = request.response().getStatusCode();
         observability.httpApi(operation(request.path()), status);
