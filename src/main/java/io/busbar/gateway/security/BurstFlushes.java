@@ -175,14 +175,15 @@ public final class BurstFlushes {
     }
 
     /**
-     * Keeps {@code frame}'s wire to write at the release, if flushes are held now; false if not (write it
+     * Keeps {@code frame}'s encoded bytes to write at the release, if flushes are held now; false if not (write it
      * now). For a socket whose channel is writable, on its event loop: then nothing waits in Vert.x's
      * queue that the kept frame could overtake.
      */
-    boolean stash(SharedFrame frame, ByteBuf wire, VertxConnection connection) {
-      if (!holding || (ctx != null && ctx.isRemoved())) {
+    boolean stash(SharedFrame frame, VertxConnection connection) {
+      if (!holding || ctx.isRemoved()) {
         return false;
       }
+      ByteBuf wire = frame.wire();
       if (frame.pin()) {
         pinned.add(wire.retain());
       }

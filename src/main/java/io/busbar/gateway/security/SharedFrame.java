@@ -103,7 +103,7 @@ public final class SharedFrame {
       wire = encode(payload, connection.channelHandlerContext().alloc());
     }
     boolean direct = connection.channel().isWritable() && connection.channelHandlerContext().executor().inEventLoop();
-    if (direct && held != null && held.stash(this, wire, connection)) {
+    if (direct && held != null && held.stash(this, connection)) {
       return HANDED_OVER;
     }
     ByteBuf reference = wire.retainedDuplicate();
@@ -154,7 +154,7 @@ public final class SharedFrame {
     }
   }
 
-  /** The shared bytes, once a write has built them (for tests). */
+  /** The shared bytes, once a write has built them (for a hold that keeps them, and for tests). */
   ByteBuf wire() {
     return wire;
   }
