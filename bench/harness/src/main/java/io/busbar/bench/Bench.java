@@ -71,6 +71,9 @@ public final class Bench {
     long t0 = System.nanoTime();
     JsonArray scenarios = new JsonArray();
     double cpu0 = LoadGen.cpuSeconds();
+    // The host's own scheduling gaps at the start and the end, beside the ratios they disturb.
+    long jitterMs = quick ? 1_000 : 3_000;
+    JsonObject jitter = new JsonObject().put("start", HostJitter.measure(env, "host-jitter-start", jitterMs));
     try (LoadGen load = new LoadGen()) {
       Scenarios s = new Scenarios(env, load);
       List<Object[]> all = List.of(new Object[] {"B1", (Callable<JsonObject>) s::b1}, new Object[] {"B2", (Callable<JsonObject>) s::b2},
@@ -96,10 +99,12 @@ public final class Bench {
         Scenarios.log("%s done in %.0f s", id, (System.nanoTime() - st) / 1e9);
       }
     }
+    jitter.put("end", HostJitter.measure(env, "host-jitter-end", jitterMs));
     double duration = (System.nanoTime() - t0) / 1e9;
     JsonObject run = new JsonObject().put("date", date).put("mode", quick ? "quick" : "full").put("durationS", Stats.round(duration))
       .put("machine", machine).put("serverCores", serverCores).put("loadCores", loadCores)
       .put("serverJvmFlags", new JsonArray(new ArrayList<>(Env.SERVER_JVM_FLAGS)))
+      .put("hostJitter", jitter)
       .put("loadgenCpuSecondsTotal", Stats.round(LoadGen.cpuSeconds() - cpu0)).put("scenarios", scenarios);
     Path results = benchDir.resolve("results");
     Files.createDirectories(results);

@@ -22,7 +22,12 @@ final class Report {
       .append(run.getDouble("durationS").intValue()).append(" s. Machine: ").append(run.getString("machine")).append(".\n");
     md.append("Servers pinned to CPU ").append(run.getString("serverCores")).append(", the load generator to CPU ")
       .append(run.getString("loadCores")).append("; loopback only. Every figure is the median of the rounds (")
-      .append("systems alternate round by round); ratios are Busbar / baseline.\n\n");
+      .append("systems alternate round by round); ratios are Busbar / baseline.\n");
+    String jitter = jitter(run.getJsonObject("hostJitter"));
+    if (jitter != null) {
+      md.append(jitter);
+    }
+    md.append("\n");
     md.append("![ratios](").append(chartFile).append(")\n\n");
     md.append("| Scenario | Target | Met | Ratios (Busbar / baseline) |\n|---|---|---|---|\n");
     for (Object o : run.getJsonArray("scenarios")) {
@@ -46,6 +51,31 @@ final class Report {
       }
     }
     return md.toString();
+  }
+
+  /**
+   * The host's scheduling gaps (HostJitter) as one sentence, or null for a run from before they were
+   * measured.
+   */
+  private static String jitter(JsonObject j) {
+    if (j == null || j.isEmpty()) {
+      return null;
+    }
+    StringBuilder out = new StringBuilder("Host noise (a thread spinning on each core, at the start and at the end of the run; ")
+      .append("time away from it, gaps over 1 ms per second, longest gap):");
+    for (String side : List.of("server", "load")) {
+      List<String> parts = new ArrayList<>();
+      for (String when : List.of("start", "end")) {
+        JsonObject w = j.getJsonObject(when) == null ? null : j.getJsonObject(when).getJsonObject(side);
+        if (w != null) {
+          parts.add(String.format(Locale.ROOT, "%.2f%%, %.1f/s, %.1f ms", 100 * w.getDouble("lostShare", Double.NaN),
+            w.getDouble("gapsOver1msPerS", Double.NaN), w.getDouble("maxGapMs", Double.NaN)));
+        }
+      }
+      out.append(" ").append(side).append(" core ").append(parts.isEmpty() ? "not measured" : String.join(" then ", parts))
+        .append(side.equals("server") ? ";" : ".\n");
+    }
+    return out.toString();
   }
 
   private static String ratios(JsonObject s) {
