@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * How much of the time a core was taken away from a thread that never sleeps: a spin loop reads the
  * clock and counts every gap between two reads over {@link #GAP_NS}. These machines are virtual, and
- * their own scheduling puts gaps of a millisecond or more on both cores (measured with the same loop in
- * C: 14 gaps over 1 ms in 10 s on one core). B2's tail and B3's single bursts take those gaps as they
+ * their own scheduling puts gaps of a millisecond or more on both cores (the same loop in C, 10 s: 1-3
+ * gaps over 1 ms on one core spinning alone, 14-31 with the other core busy too). B2's tail and B3's single bursts take those gaps as they
  * come, so the run reports them beside the ratios. Usage: {@code HostJitter MILLIS} prints one JSON line.
  */
 final class HostJitter {
