@@ -2,6 +2,7 @@ package io.busbar.gateway.security;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -15,10 +16,12 @@ import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * The bridge's subscriptions: one event-bus consumer per address for all the sockets of one gateway
@@ -99,7 +102,7 @@ final class FanOut<S> {
     if (group.isEmpty()) {
       return;
     }
-    SharedFrame frame = new SharedFrame(envelope(address, message));
+    SharedFrame frame = frame(address, message);
     flushes.beforeFanOut();
     try {
       if (message.isSend()) {
@@ -118,11 +121,38 @@ final class FanOut<S> {
     }
   }
 
-  /** The frame the Vert.x bridge would write for this message, built once. */
+  /** The frame the Vert.x bridge would write for this message, built once, straight into its wire bytes. */
+  static SharedFrame frame(String address, Message<?> message) {
+    ByteBuf bytes = SharedFrame.start();
+    boolean written = false;
+    try {
+      writeEnvelope(address, message, new ByteBufOutput(bytes));
+      written = true;
+    } catch (IOException | EncodeException e) {
+      // A body Jackson core cannot write (a POJO): the Vert.x JSON codec in use can.
+      return new SharedFrame(envelopeObject(address, message).toBuffer());
+    } finally {
+      if (!written) {
+        bytes.release();
+      }
+    }
+    return SharedFrame.framed(bytes);
+  }
+
+  /** The same frame as a heap buffer, for a single socket (a reply to one of its requests). */
   static Buffer envelope(String address, Message<?> message) {
+    BufferOutput out = new BufferOutput();
+    try {
+      writeEnvelope(address, message, out);
+    } catch (IOException | EncodeException e) {
+      return envelopeObject(address, message).toBuffer();
+    }
+    return out.buffer;
+  }
+
+  private static void writeEnvelope(String address, Message<?> message, OutputStream out) throws IOException {
     // Written straight to bytes: building a JsonObject first (and a sorted name set for the headers) was
     // a large share of what each delivered event allocated, which is what sets the GC rate under load.
-    BufferOutput out = new BufferOutput();
     try (JsonGenerator g = JSON.createGenerator(out)) {
       g.writeStartObject();
       g.writeStringField("type", "rec");
@@ -135,14 +165,13 @@ final class FanOut<S> {
       MultiMap headers = message.headers();
       if (headers != null && !headers.isEmpty()) {
         g.writeFieldName("headers");
-        writeHeaders(headers, g);
+        HeaderFields fields = new HeaderFields();
+        // Not the iterator (an entry object per header), names() or size() (a sorted set of the names).
+        headers.forEach((BiConsumer<String, String>) fields);
+        fields.writeTo(g);
       }
       g.writeEndObject();
-    } catch (IOException | EncodeException e) {
-      // A body Jackson core cannot write (a POJO): the Vert.x JSON codec in use can.
-      return envelopeObject(address, message).toBuffer();
     }
-    return out.buffer;
   }
 
   /**
@@ -165,45 +194,68 @@ final class FanOut<S> {
     }
   }
 
-  /** One field per header name; a name given more than once (in any case) becomes an array, in order. */
-  @SuppressWarnings("unchecked")
-  private static void writeHeaders(MultiMap headers, JsonGenerator g) throws IOException {
-    // Not names() or size(): both build a sorted set of the names on every call.
-    List<String> names = new ArrayList<>(8);
-    List<Object> values = new ArrayList<>(8);
-    for (Map.Entry<String, String> e : headers) {
-      int at = indexOfIgnoreCase(names, e.getKey());
-      if (at < 0) {
-        names.add(e.getKey());
-        values.add(e.getValue());
-      } else if (values.get(at) instanceof List<?> many) {
-        ((List<String>) many).add(e.getValue());
-      } else {
-        values.set(at, new ArrayList<>(List.of((String) values.get(at), e.getValue())));
-      }
+  /** The same into pooled bytes (Netty's own stream keeps more state than Jackson's one write needs). */
+  private static final class ByteBufOutput extends OutputStream {
+    private final ByteBuf bytes;
+
+    ByteBufOutput(ByteBuf bytes) {
+      this.bytes = bytes;
     }
-    g.writeStartObject();
-    for (int i = 0; i < names.size(); i++) {
-      if (values.get(i) instanceof List<?> many) {
-        g.writeArrayFieldStart(names.get(i));
-        for (Object v : many) {
-          g.writeString((String) v);
-        }
-        g.writeEndArray();
-      } else {
-        g.writeStringField(names.get(i), (String) values.get(i));
-      }
+
+    @Override
+    public void write(int b) {
+      bytes.writeByte(b);
     }
-    g.writeEndObject();
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      bytes.writeBytes(b, off, len);
+    }
   }
 
-  private static int indexOfIgnoreCase(List<String> names, String name) {
-    for (int i = 0; i < names.size(); i++) {
-      if (names.get(i).equalsIgnoreCase(name)) {
-        return i;
+  /** One field per header name; a name given more than once (in any case) becomes an array, in order. */
+  private static final class HeaderFields implements BiConsumer<String, String> {
+    /** Six CloudEvents attributes and a few of the caller's. */
+    private String[] names = new String[8];
+    private Object[] values = new Object[8];
+    private int size;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void accept(String name, String value) {
+      for (int i = 0; i < size; i++) {
+        if (names[i].equalsIgnoreCase(name)) {
+          if (values[i] instanceof List<?> many) {
+            ((List<String>) many).add(value);
+          } else {
+            values[i] = new ArrayList<>(List.of((String) values[i], value));
+          }
+          return;
+        }
       }
+      if (size == names.length) {
+        names = Arrays.copyOf(names, size * 2);
+        values = Arrays.copyOf(values, size * 2);
+      }
+      names[size] = name;
+      values[size++] = value;
     }
-    return -1;
+
+    void writeTo(JsonGenerator g) throws IOException {
+      g.writeStartObject();
+      for (int i = 0; i < size; i++) {
+        if (values[i] instanceof List<?> many) {
+          g.writeArrayFieldStart(names[i]);
+          for (Object v : many) {
+            g.writeString((String) v);
+          }
+          g.writeEndArray();
+        } else {
+          g.writeStringField(names[i], (String) values[i]);
+        }
+      }
+      g.writeEndObject();
+    }
   }
 
   /** The same envelope as a JsonObject, for bodies only the configured Vert.x JSON codec can encode. */

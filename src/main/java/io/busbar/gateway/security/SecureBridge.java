@@ -410,19 +410,19 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     if (message.replyAddress() != null) {
       s.expectReply(message.replyAddress(), new Pending(message, System.currentTimeMillis() + replyTimeoutMs));
     }
-    write(s, frame.payload(), frame);
+    write(s, frame.length(), null, frame);
   }
 
   private void write(Session s, Buffer frame) {
-    write(s, frame, null);
+    write(s, frame.length(), frame, null);
   }
 
   /**
    * Writes through the socket's bounded queue; a socket over it loses the frame and is timed for closing.
-   * {@code shared}, if given, is the same frame for a socket that can write it by reference.
+   * {@code shared}, if given instead of {@code frame}, is the frame for every socket of a fan-out: written
+   * by reference where the socket can, else as its payload (copied out of the shared bytes only then).
    */
-  private void write(Session s, Buffer frame, SharedFrame shared) {
-    int size = frame.length();
+  private void write(Session s, int size, Buffer frame, SharedFrame shared) {
     long queued = queued(s);
     if (queued + size > queueBytes) {
       s.dropped++;
@@ -441,7 +441,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
       return;
     }
     s.queued += size;
-    (written != null ? written : s.sock.write(frame)).onComplete((v, e) -> {
+    (written != null ? written : s.sock.write(frame != null ? frame : shared.payload())).onComplete((v, e) -> {
       s.queued -= size;
       if (queued(s) <= queueBytes / 2) {
         s.overSince = 0;

@@ -11,6 +11,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.net.impl.MessageWrite;
@@ -43,7 +44,9 @@ import java.util.Map;
  * before. The bytes are in one pooled direct buffer, so no socket copies them again for the system call;
  * every write holds a reference, released by Netty once written or failed, or here if the connection's
  * queue drops it unwritten. (A JDK direct buffer per event, freed by the garbage collector, put 1-3 ms on
- * B2's p99 at 10,000 events/s.) Used only on the gateway's event loop.
+ * B2's p99 at 10,000 events/s.) A fan-out writes its message straight into those bytes
+ * ({@link #start}, {@link #framed}); the payload as a heap buffer is copied out only for a socket that
+ * needs it. Used only on the gateway's event loop.
  */
 public final class SharedFrame {
   /** A bridge socket that can be written a shared frame (the raw endpoint's). */
@@ -65,18 +68,66 @@ public final class SharedFrame {
   /** Vert.x splits a larger message into several frames; the gateway keeps the default limit. */
   static final int MAX_PAYLOAD = HttpServerOptions.DEFAULT_MAX_WEBSOCKET_FRAME_SIZE;
   private static final byte FIN_BINARY = (byte) 0x82;
+  /** Room left before a payload written in place: the longest frame header. */
+  static final int HEADER_ROOM = 10;
 
-  private final Buffer payload;
+  private Buffer payload;
+  private final int length;
   private ByteBuf wire;
   /** Whether a hold keeps a reference to the wire (one per frame, see {@link BurstFlushes.Held#stash}). */
   private boolean pinned;
 
   SharedFrame(Buffer payload) {
     this.payload = payload;
+    this.length = payload.length();
   }
 
-  /** The frame's bridge message: what a socket that cannot take the shared bytes is written. */
+  private SharedFrame(ByteBuf wire, int length) {
+    this.wire = wire;
+    this.length = length;
+  }
+
+  /**
+   * Pooled bytes to write a frame's payload into, from the writer index on, before {@link #framed}. (The
+   * same pool as the connections': Vert.x gives every channel this allocator.)
+   */
+  static ByteBuf start() {
+    ByteBuf bytes = VertxByteBufAllocator.POOLED_ALLOCATOR.directBuffer(512);
+    return bytes.writerIndex(HEADER_ROOM);
+  }
+
+  /**
+   * The frame whose payload was written into {@code bytes} (from {@link #start}): its header goes into the
+   * room before the payload. Takes over the reference. Why: encoding into a heap buffer and copying that
+   * into the wire cost each event a 512-byte array and a copy (bench B2's allocation profile).
+   */
+  static SharedFrame framed(ByteBuf bytes) {
+    int length = bytes.writerIndex() - HEADER_ROOM;
+    int at = HEADER_ROOM - headerLength(length);
+    bytes.writerIndex(at);
+    writeHeader(bytes, length);
+    bytes.readerIndex(at).writerIndex(HEADER_ROOM + length);
+    return new SharedFrame(bytes, length);
+  }
+
+  /** The payload's length in bytes. */
+  public int length() {
+    return length;
+  }
+
+  /**
+   * The frame's bridge message: what a socket that cannot take the shared bytes is written. A frame
+   * written in place copies it out the first time, so ask before the fan-out has released the frame.
+   */
   public Buffer payload() {
+    if (payload == null) {
+      if (wire == null) {
+        throw new IllegalStateException("the frame was released");
+      }
+      byte[] bytes = new byte[length];
+      wire.getBytes(wire.writerIndex() - length, bytes);
+      payload = Buffer.buffer(bytes);
+    }
     return payload;
   }
 
@@ -95,7 +146,7 @@ public final class SharedFrame {
    * the kept bytes count as the socket's {@link BurstFlushes.Held#keptBytes}).
    */
   public Future<Void> writeTo(VertxConnection connection, BurstFlushes.Held held) {
-    if (connection == null || payload.length() > MAX_PAYLOAD) {
+    if (connection == null || length > MAX_PAYLOAD) {
       return null;
     }
     if (wire == null) {
@@ -161,8 +212,16 @@ public final class SharedFrame {
 
   static ByteBuf encode(Buffer payload, ByteBufAllocator allocator) {
     int length = payload.length();
-    int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
-    ByteBuf bytes = allocator.directBuffer(header + length);
+    ByteBuf bytes = allocator.directBuffer(headerLength(length) + length);
+    writeHeader(bytes, length);
+    return bytes.writeBytes(((BufferInternal) payload).getByteBuf());
+  }
+
+  private static int headerLength(int length) {
+    return length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+  }
+
+  private static void writeHeader(ByteBuf bytes, int length) {
     bytes.writeByte(FIN_BINARY);
     if (length < 126) {
       bytes.writeByte(length);
@@ -171,7 +230,6 @@ public final class SharedFrame {
     } else {
       bytes.writeByte(127).writeLong(length);
     }
-    return bytes.writeBytes(((BufferInternal) payload).getByteBuf());
   }
 
   /**

@@ -1,5 +1,8 @@
 package io.busbar.gateway.security;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -45,6 +48,34 @@ class FanOutEnvelopeTest {
     JsonObject withHeaders = new JsonObject(FanOut.envelope("a.b", received("x", headers)));
     assertThat(withHeaders.getJsonObject("headers").getValue("X-Twice")).isEqualTo(new JsonArray().add("a").add("b"));
     assertThat(withHeaders.getJsonObject("headers").getString("quote")).isEqualTo("say \"hi\"\n");
+  }
+
+  /** The frame written in place carries the same envelope, under the header Netty's encoder would write. */
+  @Test
+  void theFrameWrittenInPlaceIsTheEnvelopeUnderItsWebSocketHeader() throws Exception {
+    DeliveryOptions headers = new DeliveryOptions().addHeader("ce-id", "1").addHeader("X-Twice", "a").addHeader("x-twice", "b");
+    // Payloads under 126 bytes, up to 65,535 and past it: the three header lengths.
+    Object[] bodies = {1, new JsonObject().put("s", "x".repeat(200)), new JsonObject().put("s", "é".repeat(40_000)),
+      Buffer.buffer("raw")};
+    for (Object body : bodies) {
+      for (DeliveryOptions options : new DeliveryOptions[] {new DeliveryOptions(), headers}) {
+        Message<Object> m = received(body, options);
+        Buffer envelope = FanOut.envelope("a.b", m);
+        SharedFrame frame = FanOut.frame("a.b", m);
+        try {
+          assertThat(frame.length()).isEqualTo(envelope.length());
+          ByteBuf expected = SharedFrame.encode(envelope, ByteBufAllocator.DEFAULT);
+          try {
+            assertThat(ByteBufUtil.equals(frame.wire(), expected)).as("wire of %s", body.getClass()).isTrue();
+          } finally {
+            expected.release();
+          }
+          assertThat(frame.payload()).isEqualTo(envelope);
+        } finally {
+          frame.release();
+        }
+      }
+    }
   }
 
   @Test
