@@ -16,6 +16,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -81,7 +82,10 @@ final class DeliverApi {
       return;
     }
     node.eventsIn.incrementAndGet();
-    sender.deliver(address, event.body(), event.headers(), timeout).onSuccess(outcome -> answer(ctx, outcome));
+    // ReliableSender takes a map (its API for producer verticles); an event's headers have one value per name.
+    Map<String, String> headers = new LinkedHashMap<>();
+    event.headers().forEach(headers::put);
+    sender.deliver(address, event.body(), headers, timeout).onSuccess(outcome -> answer(ctx, outcome));
   }
 
   void listDeadLetters(RoutingContext ctx) {

@@ -170,9 +170,7 @@ final class HttpApi {
   }
 
   private static DeliveryOptions options(IncomingEvent event) {
-    DeliveryOptions options = new DeliveryOptions();
-    event.headers().forEach(options::addHeader);
-    return options;
+    return new DeliveryOptions().setHeaders(event.headers());
   }
 
   /**

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -21,13 +22,20 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 class IncomingEventTest {
   private static final Supplier<String> NEW_ID = () -> "generated-1";
 
+  /** The event's bus headers as a map, checking that each name has one value. */
+  private static Map<String, String> busHeaders(IncomingEvent event) {
+    Map<String, String> map = new LinkedHashMap<>();
+    event.headers().forEach((name, value) -> assertThat(map.put(name, value)).as("a second %s", name).isNull());
+    return map;
+  }
+
   @Test
   void plainJsonGetsAGeneratedIdAndDefaultAttributes() {
     IncomingEvent event = IncomingEvent.read(headers("content-type", "application/json"), bytes("{\"orderId\":7}"), NEW_ID);
 
     assertThat(event.id()).isEqualTo("generated-1");
     assertThat(event.body()).isEqualTo(new JsonObject().put("orderId", 7));
-    assertThat(event.headers())
+    assertThat(busHeaders(event))
       .containsEntry("ce-id", "generated-1")
       .containsEntry("ce-specversion", "1.0")
       .containsEntry("ce-source", "/busbar/http")
@@ -42,7 +50,7 @@ class IncomingEventTest {
       bytes("[1,2]"), NEW_ID);
 
     assertThat(event.id()).isEqualTo("client-42");
-    assertThat(event.headers()).containsEntry("ce-id", "client-42");
+    assertThat(busHeaders(event)).containsEntry("ce-id", "client-42");
     assertThat(event.body()).isEqualTo(new JsonArray().add(1).add(2));
   }
 
@@ -68,7 +76,7 @@ class IncomingEventTest {
 
     assertThat(event.id()).isEqualTo("evt-1");
     assertThat(event.body()).isEqualTo(new JsonObject().put("orderId", 7));
-    assertThat(event.headers())
+    assertThat(busHeaders(event))
       .containsEntry("ce-id", "evt-1")
       .containsEntry("ce-specversion", "1.0")
       .containsEntry("ce-source", "/orders/shop")
@@ -85,7 +93,7 @@ class IncomingEventTest {
       "ce-source", "/s", "ce-type", "t"), bytes("{}"), NEW_ID);
 
     assertThat(event.id()).isEqualTo("generated-1");
-    assertThat(event.headers()).containsEntry("ce-id", "generated-1");
+    assertThat(busHeaders(event)).containsEntry("ce-id", "generated-1");
   }
 
   @Test
@@ -128,7 +136,7 @@ class IncomingEventTest {
 
     assertThat(event.id()).isEqualTo("evt-2");
     assertThat(event.body()).isEqualTo(new JsonObject().put("orderId", 8));
-    assertThat(event.headers())
+    assertThat(busHeaders(event))
       .containsEntry("ce-id", "evt-2")
       .containsEntry("ce-source", "/orders")
       .containsEntry("ce-type", "com.example.order.paid")
@@ -145,7 +153,7 @@ class IncomingEventTest {
     IncomingEvent event = IncomingEvent.read(headers("content-type", "application/cloudevents+json"), bytes(ce.encode()), NEW_ID);
 
     assertThat(event.id()).isEqualTo("generated-1");
-    assertThat(event.headers()).containsEntry("ce-id", "generated-1");
+    assertThat(busHeaders(event)).containsEntry("ce-id", "generated-1");
     assertThat(event.body()).isEqualTo(new JsonObject().put("a", 1));
   }
 

@@ -2,14 +2,13 @@ package io.busbar.gateway.security;
 
 import io.busbar.ApiError;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-
-import java.util.Map;
 
 /**
  * The gateway's security, shared by the HTTP API and the SockJS bridge: who the caller is
@@ -199,8 +198,8 @@ public final class GatewaySecurity {
   }
 
   /** Removes client headers in the reserved prefix and adds the caller's trusted identity headers. */
-  public void trust(Map<String, String> busHeaders, Identity identity) {
-    headers.apply(busHeaders, identity, v -> v);
+  public void trust(MultiMap busHeaders, Identity identity) {
+    headers.apply(busHeaders, identity);
   }
 
   static String abbreviate(String s) {

@@ -1,6 +1,10 @@
 package io.busbar.gateway.security;
 
+import io.vertx.core.MultiMap;
+
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -40,6 +44,22 @@ public final class TrustedHeaders {
     if (!identity.anonymous()) {
       headers.put(subject, value.apply(identity.subject()));
       headers.put(roles, value.apply(identity.rolesHeader()));
+    }
+  }
+
+  /** The same for an event's bus headers. */
+  public void apply(MultiMap headers, Identity identity) {
+    List<String> reserved = new ArrayList<>(0);
+    // Not names(): it builds a sorted set for every event, and an event over HTTP rarely has any to remove.
+    headers.forEach((name, value) -> {
+      if (reserved(name)) {
+        reserved.add(name);
+      }
+    });
+    reserved.forEach(headers::remove);
+    if (!identity.anonymous()) {
+      headers.set(subject, identity.subject());
+      headers.set(roles, identity.rolesHeader());
     }
   }
 }
