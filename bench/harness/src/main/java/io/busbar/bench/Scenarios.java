@@ -197,6 +197,10 @@ final class Scenarios {
               Proc p = isBusbar ? busbar : raw;
               if (r < 0) {
                 int slices = warmLatencyUntilJitQuiet(isBusbar ? pubB : pubR, s, p, warmRate, rate, subs);
+                // Both servers are measured in steady state, not while tenuring what their first traffic
+                // left in the young generation (see the profile): one full collection each, as JMH can
+                // run between iterations.
+                p.jcmd("GC.run");
                 log("B2 %d subs %d/s warm-up %-13s %d s", subs, rate, isBusbar ? "busbar" : baseName, slices);
                 continue;
               }
@@ -245,14 +249,15 @@ final class Scenarios {
       .put("profile", "1 subscriber: the paced publisher sends one millisecond's events at once (10 at 10k/s), so the last "
         + "of them waits for the ones before it, and each costs Busbar about 12-16 us of CPU (HTTP, JSON, permission, "
         + "clustered publish, envelope, frame) against about 9 for the raw broadcast; its p99 at 10k/s is that queue plus "
-        + "young GC pauses (-Xlog:gc, a B2-only development run: every 1.9 s at 10k/s, 7.3-7.8 ms in the rounds with the "
-        + "higher p99 and p99.9, 2.5-3.0 ms in those without; why they differ is not known yet; in a steady B2 run of "
-        + "2026-11-27, -Xlog:gc+phases=trace: 3.6-4.0 ms each, of which root scanning 0.9 ms, 71 threads against the raw "
-        + "broadcast's 24, old-to-young cards 0.7 ms and copying 0.4 ms). They come eight times as often as the raw broadcast's: at "
-        + "10k/s each young generation of about 150 MB filled in 1.9-2.1 s in Busbar and in 14-16 s in the raw broadcast, "
-        + "7.7 KB allocated per event against 0.95 KB (-Xlog:gc in both JVMs through JAVA_TOOL_OPTIONS, a B2-only run); "
-        + "an allocation profile spreads Busbar's over the event's JSON parse and headers, the delivery options, the "
-        + "event bus's message and the envelope, none over a fifth. On a noisy host (see Host noise above: "
+        + "young GC pauses. Busbar allocates about 6.4 KB per event at 10k/s against the raw broadcast's 0.95 KB "
+        + "(-Xlog:gc, B2-only development runs of 2026-11-27; 7.8 KB before the envelope was written straight into the "
+        + "frame's pooled bytes and an event's headers became its bus message's own), so a young collection every 2.3-2.5 s "
+        + "against 14-16 s; an allocation profile spreads the rest over the event's JSON parse (about 13%), the event "
+        + "bus's copy of the message for its consumer (8.5%), the HTTP request and response, none over a fifth. Each "
+        + "young pause took 7-9 ms in the first 15 collections after a server's first traffic (-Xlog:gc+age: about 2 MB "
+        + "left by it is copied at every young collection until old enough to move; object copy 3.2 ms of 8.4), then "
+        + "3-4 ms: so after its warm-up each server gets one full collection (jcmd GC.run) and is measured in steady "
+        + "state, where Busbar's young pauses at 10k/s were 1.8-2.9 ms. On a noisy host (see Host noise above: "
         + "gaps of several ms on both cores when both are busy) those gaps land on both systems' p99 alike, which "
         + "then rises to milliseconds and moves their ratio towards 1. The JIT, whose compiler threads share the "
         + "server core, was the tail at 1k/s: each system is now warmed in one-second slices, at 10k/s then at the "
