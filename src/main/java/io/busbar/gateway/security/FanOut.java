@@ -9,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -141,13 +143,14 @@ final class FanOut<S> {
 
   /** The same frame as a heap buffer, for a single socket (a reply to one of its requests). */
   static Buffer envelope(String address, Message<?> message) {
-    BufferOutput out = new BufferOutput();
+    // Most envelopes (six CloudEvents headers and a small body) fit; a larger one grows once.
+    ByteBuf bytes = VertxByteBufAllocator.DEFAULT.heapBuffer(512);
     try {
-      writeEnvelope(address, message, out);
+      writeEnvelope(address, message, new ByteBufOutput(bytes));
     } catch (IOException | EncodeException e) {
       return envelopeObject(address, message).toBuffer();
     }
-    return out.buffer;
+    return BufferInternal.buffer(bytes);
   }
 
   private static void writeEnvelope(String address, Message<?> message, OutputStream out) throws IOException {
@@ -175,26 +178,11 @@ final class FanOut<S> {
   }
 
   /**
-   * Jackson writes its (recycled) buffer here once, on close: one array for the envelope. A byte-array
+   * Jackson writes its (recycled) buffer here once, on close: one copy of the envelope. A byte-array
    * builder grew past its first 256 bytes, then copied into an array and again into the Buffer, three
-   * times the envelope's size per event (a fifth of what bench B2 allocated).
+   * times the envelope's size per event (a fifth of what bench B2 allocated). Netty's own stream keeps
+   * more state than that one write needs.
    */
-  private static final class BufferOutput extends OutputStream {
-    /** Most envelopes (six CloudEvents headers and a small body) fit; a larger one grows once. */
-    final Buffer buffer = Buffer.buffer(512);
-
-    @Override
-    public void write(int b) {
-      buffer.appendByte((byte) b);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      buffer.appendBytes(b, off, len);
-    }
-  }
-
-  /** The same into pooled bytes (Netty's own stream keeps more state than Jackson's one write needs). */
   private static final class ByteBufOutput extends OutputStream {
     private final ByteBuf bytes;
 
