@@ -210,7 +210,7 @@ class ReliabilityIT {
       assertThat(f.acked).as("every delivery acknowledged").isEqualTo(f.sent);
     } else {
       // The cluster did not keep up with the load before the failure (see KEEPING_UP_P99_MS): on a 2-core
-      // machine at half speed deliveries took 5 s (p50), and a few in flight passed their 10 s deadline.
+      // machine at half speed deliveries took 5-7.5 s (p50), and 1-20% of them passed their 10 s deadline.
       // Those are answered 504, which the API documents as safe to retry with the same id; nothing else.
       Set<Integer> finalStatuses = load.results.values().stream().map(DeliveryLoad.Result::status)
         .collect(Collectors.toCollection(TreeSet::new));
