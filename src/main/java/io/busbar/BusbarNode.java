@@ -1,6 +1,8 @@
 package io.busbar;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.busbar.cluster.HazelcastConfigFactory;
+import io.busbar.cluster.HazelcastMember;
 import io.busbar.cluster.QuietAddressCache;
 import io.busbar.cluster.Reliability;
 import io.busbar.cluster.ReliabilitySettings;
@@ -44,35 +46,48 @@ public final class BusbarNode {
     JsonObject cluster = config.getJsonObject("cluster");
     ReliabilitySettings reliability = ReliabilitySettings.from(config.getJsonObject("reliability"));
     HazelcastConfigFactory.ClusterSettings settings = HazelcastConfigFactory.create(cluster, reliability);
-    HazelcastClusterManager clusterManager = new HazelcastClusterManager(settings.hazelcast());
     VertxOptions options = new VertxOptions().setEventBusOptions(settings.eventBus());
     // Metrics must be chosen when Vert.x is built; Observability also keeps the readiness settings.
     Observability observability = Observability.create(config);
     Promise<BusbarNode> result = Promise.promise();
-    observability.configure(Vertx.builder(), options).withClusterManager(new QuietAddressCache(clusterManager)).buildClustered().onComplete(built -> {
-      if (built.failed()) {
+    HazelcastMember.start(settings.hazelcast()).onComplete(joined -> {
+      if (joined.failed()) {
         observability.close();
-        result.fail(built.cause());
+        result.fail(joined.cause());
         return;
       }
-      Vertx vertx = built.result();
-      NodeContext context = new NodeContext(clusterManager.getNodeId(),
-        config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive,
-        // Membership is kept locally by Hazelcast: cheap, safe on the event loop; 0 once the node has left.
-        () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0,
-        clusterManager.getHazelcastInstance());
-      context.register(vertx);
-      LogFormat.nodeId(context.nodeId);
-      observability.register(vertx, context::clusterSize);
-      Reliability.install(vertx, reliability, clusterManager.getHazelcastInstance());
-      LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
-        clusterManager.getNodes().size());
-      vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
-        if (deployed.succeeded()) {
-          result.complete(new BusbarNode(vertx, context, observability));
-        } else {
-          closeThenFail(vertx, observability, deployed.cause(), result);
+      HazelcastInstance member = joined.result();
+      HazelcastClusterManager clusterManager = HazelcastMember.clusterManager(member);
+      observability.configure(Vertx.builder(), options).withClusterManager(new QuietAddressCache(clusterManager)).buildClustered().onComplete(built -> {
+        if (built.failed()) {
+          // A start that failed after Vert.x joined has left the cluster, which stopped the member; one that failed
+          // before has not.
+          HazelcastMember.shutdown(member).onComplete(stopped -> {
+            observability.close();
+            result.fail(built.cause());
+          });
+          return;
         }
+        Vertx vertx = built.result();
+        NodeContext context = new NodeContext(clusterManager.getNodeId(),
+          config.getJsonArray("roles").stream().map(String.class::cast).toList(), clusterManager::isActive,
+          // Membership is kept locally by Hazelcast: cheap, safe on the event loop; 0 once the node has left.
+          () -> clusterManager.isActive() ? clusterManager.getNodes().size() : 0,
+          member);
+        context.register(vertx);
+        LogFormat.nodeId(context.nodeId);
+        observability.register(vertx, context::clusterSize);
+        Reliability.install(vertx, reliability, member);
+        LOG.info("node {} joined cluster '{}' ({} members)", context.nodeId, cluster.getString("name"),
+          clusterManager.getNodes().size());
+        BusbarNode node = new BusbarNode(vertx, context, observability);
+        vertx.deployVerticle(new MainVerticle(), new DeploymentOptions().setConfig(config)).onComplete(deployed -> {
+          if (deployed.succeeded()) {
+            result.complete(node);
+          } else {
+            node.closeThenFail(deployed.cause(), result);
+          }
+        });
       });
     });
     return result.future();
@@ -82,13 +97,10 @@ public final class BusbarNode {
    * Closing Vert.x from one of its own event loops completes the close on a loop that is already shut
    * down, so nothing chained there would run: close from a plain thread instead.
    */
-  private static void closeThenFail(Vertx vertx, Observability observability, Throwable failure, Promise<BusbarNode> result) {
+  private void closeThenFail(Throwable failure, Promise<BusbarNode> result) {
     LOG.warn("start-up failed, leaving the cluster: {}", failure.toString());
-    Thread closer = new Thread(() -> vertx.close().toCompletionStage()
-      .whenComplete((v, e) -> {
-        observability.close();
-        result.fail(failure);
-      }), "busbar-startup-failure");
+    Thread closer = new Thread(() -> close().toCompletionStage().whenComplete((v, e) -> result.fail(failure)),
+      "busbar-startup-failure");
     closer.start();
   }
 
