@@ -24,6 +24,15 @@ public final class HazelcastConfigFactory {
   /** The embedded Hazelcast XML, a copy of {@code conf/cluster.xml}. */
   public static final String EMBEDDED_XML = "conf/cluster.xml";
   private static final String ANY = "0.0.0.0";
+  static final String PARTITION_COUNT = "hazelcast.partition.count";
+  /**
+   * Hazelcast's partitions, unless the user's file or a system property says otherwise (every member must
+   * use the same count, or it cannot join). Hazelcast's default, 271, is sized for large clusters and data
+   * sets; Busbar's maps are small (subscriptions, deduplication ids, dead letters) and its clusters a few
+   * nodes. A joining node's partitions migrate before the cluster is safe and the node ready: with 71 a
+   * second node was ready in the cluster about 0.6 s sooner (3.6-3.7 s against 3.9-4.6 s, alternated).
+   */
+  static final int PARTITIONS = 71;
 
   private HazelcastConfigFactory() {
   }
@@ -52,6 +61,9 @@ public final class HazelcastConfigFactory {
 
   private static Config hazelcastConfig(JsonObject cluster, String host, String publicHost) {
     Config config = baseConfig(cluster.getString("hazelcastConfig"));
+    if (config.getProperty(PARTITION_COUNT) == null && System.getProperty(PARTITION_COUNT) == null) {
+      config.setProperty(PARTITION_COUNT, String.valueOf(PARTITIONS));
+    }
     int port = cluster.getInteger("port");
 
     config.setClusterName(cluster.getString("name"));

@@ -44,6 +44,22 @@ class HazelcastConfigFactoryTest {
     }
   }
 
+  /** Every member needs the same partition count: Busbar's applies to a user's file that sets none, not over one that does. */
+  @Test
+  void partitionsAre71UnlessTheUsersFileSetsACount() throws Exception {
+    assertThat(HazelcastConfigFactory.create(cluster(null)).hazelcast().getProperty(HazelcastConfigFactory.PARTITION_COUNT)).isEqualTo("71");
+    Path file = Files.createTempFile("busbar-hz", ".xml");
+    try {
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"></hazelcast>");
+      assertThat(HazelcastConfigFactory.create(cluster(file.toString())).hazelcast().getProperty(HazelcastConfigFactory.PARTITION_COUNT)).isEqualTo("71");
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><properties>"
+        + "<property name=\"hazelcast.partition.count\">271</property></properties></hazelcast>");
+      assertThat(HazelcastConfigFactory.create(cluster(file.toString())).hazelcast().getProperty(HazelcastConfigFactory.PARTITION_COUNT)).isEqualTo("271");
+    } finally {
+      Files.delete(file);
+    }
+  }
+
   @Test
   void aUsersFileIsStillCheckedAgainstTheSchema() throws Exception {
     Path file = Files.createTempFile("busbar-hz", ".xml");
