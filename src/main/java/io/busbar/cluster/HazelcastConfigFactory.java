@@ -30,7 +30,8 @@ public final class HazelcastConfigFactory {
    * use the same count, or it cannot join). Hazelcast's default, 271, is sized for large clusters and data
    * sets; Busbar's maps are small (subscriptions, deduplication ids, dead letters) and its clusters a few
    * nodes. A joining node's partitions migrate before the cluster is safe and the node ready: with 71 a
-   * second node was ready in the cluster about 0.6 s sooner (3.6-3.7 s against 3.9-4.6 s, alternated).
+   * second node was ready in the cluster about a second sooner (bench B5, alternated with 271: 1.96-2.37 s
+   * after its start against 2.92-3.49 s).
    */
   static final int PARTITIONS = 71;
 
