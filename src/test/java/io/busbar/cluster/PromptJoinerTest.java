@@ -27,29 +27,28 @@ class PromptJoinerTest {
   @Test
   void nodesStartedTogetherFormOneCluster(@TempDir Path dir) throws Exception {
     for (int size : new int[] {2, 3, 2, 3}) {
-      List<BusbarNode> nodes = new ArrayList<>();
+      TestCluster cluster = new TestCluster(size);
+      List<JsonObject> configs = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        JsonObject config = cluster.config(i, dir);
+        ConfigValidator.validate(config);
+        configs.add(config);
+      }
+      List<Future<BusbarNode>> starting = new ArrayList<>();
       try {
-        TestCluster cluster = new TestCluster(size);
-        List<Future<BusbarNode>> starting = new ArrayList<>();
-        List<JsonObject> configs = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-          JsonObject config = cluster.config(i, dir);
-          ConfigValidator.validate(config);
-          configs.add(config);
-        }
         for (JsonObject config : configs) {
           starting.add(BusbarNode.start(config));
         }
         for (Future<BusbarNode> node : starting) {
-          nodes.add(node.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
-        }
-        for (BusbarNode node : nodes) {
+          BusbarNode started = node.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
           Wait.until("every one of " + size + " nodes started together sees all " + size
-            + " (a node that formed a cluster of its own would not)", () -> NodeContext.of(node.vertx()).clusterSize() == size);
+            + " (a node that formed a cluster of its own would not)", () -> NodeContext.of(started.vertx()).clusterSize() == size);
         }
       } finally {
-        for (BusbarNode node : nodes) {
-          node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // Every node that started is closed, also when another did not start or the check failed.
+        for (Future<BusbarNode> node : starting) {
+          Future<Void> closed = node.compose(BusbarNode::close);
+          closed.toCompletionStage().toCompletableFuture().exceptionally(e -> null).get(90, TimeUnit.SECONDS);
         }
       }
     }
