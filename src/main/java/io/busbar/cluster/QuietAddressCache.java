@@ -2,13 +2,7 @@ package io.busbar.cluster;
 
 import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.shareddata.AsyncMap;
-import io.vertx.core.shareddata.Counter;
-import io.vertx.core.shareddata.Lock;
 import io.vertx.core.spi.cluster.ClusterManager;
-import io.vertx.core.spi.cluster.NodeInfo;
-import io.vertx.core.spi.cluster.NodeListener;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.core.spi.cluster.RegistrationListener;
 import io.vertx.core.spi.cluster.RegistrationUpdateEvent;
@@ -21,7 +15,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
- * The node's cluster manager (Hazelcast's, which it wraps and delegates everything to) with one change:
+ * One change to the node's cluster manager (Hazelcast's, wrapped; everything else is forwarded to it):
  * it remembers, for a moment, the addresses that have no subscriber anywhere in the cluster.
  * <p>
  * Why: Vert.x caches the nodes of an address only while it has some. For an address with none, every
@@ -37,11 +31,10 @@ import java.util.function.Predicate;
  * lost by the cluster costs at most that long. At most {@link #MAX_ADDRESSES} addresses are remembered
  * (expired ones make room); past that, a quiet address is asked about every time, as before.
  */
-public final class QuietAddressCache implements ClusterManager {
+public final class QuietAddressCache extends ForwardingClusterManager {
   static final long TTL_MS = 1_000;
   static final int MAX_ADDRESSES = 10_000;
 
-  private final ClusterManager delegate;
   private final LongSupplier clockMs;
   private final int maxAddresses;
   private final AtomicLong lastSweep = new AtomicLong(Long.MIN_VALUE / 2);
@@ -58,7 +51,7 @@ public final class QuietAddressCache implements ClusterManager {
   }
 
   QuietAddressCache(ClusterManager delegate, LongSupplier clockMs, int maxAddresses) {
-    this.delegate = delegate;
+    super(delegate);
     this.clockMs = clockMs;
     this.maxAddresses = maxAddresses;
   }
@@ -107,7 +100,8 @@ public final class QuietAddressCache implements ClusterManager {
    * this cache (a plain Vert.x in a test).
    */
   public static Predicate<String> knownQuiet(Vertx vertx) {
-    return ((VertxInternal) vertx).clusterManager() instanceof QuietAddressCache cache ? cache::knownQuiet : address -> false;
+    QuietAddressCache cache = find(vertx, QuietAddressCache.class);
+    return cache != null ? cache::knownQuiet : address -> false;
   }
 
   /**
@@ -121,6 +115,11 @@ public final class QuietAddressCache implements ClusterManager {
       quiet.values().removeIf(q -> q.since != 0 && now - q.since >= TTL_MS);
     }
     return quiet.size() < maxAddresses;
+  }
+
+  /** How many addresses are remembered (asked about or quiet): for tests. */
+  int size() {
+    return quiet.size();
   }
 
   @Override
@@ -151,97 +150,5 @@ public final class QuietAddressCache implements ClusterManager {
   public void addRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
     quiet.remove(address);
     delegate.addRegistration(address, registrationInfo, promise);
-  }
-
-  /** How many addresses are remembered (asked about or quiet): for tests. */
-  int size() {
-    return quiet.size();
-  }
-
-  // Everything else is the wrapped cluster manager's.
-
-  @Override
-  public void init(Vertx vertx) {
-    delegate.init(vertx);
-  }
-
-  @Override
-  public <K, V> void getAsyncMap(String name, Completable<AsyncMap<K, V>> promise) {
-    delegate.getAsyncMap(name, promise);
-  }
-
-  @Override
-  public <K, V> Map<K, V> getSyncMap(String name) {
-    return delegate.getSyncMap(name);
-  }
-
-  @Override
-  public void getLockWithTimeout(String name, long timeout, Completable<Lock> promise) {
-    delegate.getLockWithTimeout(name, timeout, promise);
-  }
-
-  @Override
-  public void getCounter(String name, Completable<Counter> promise) {
-    delegate.getCounter(name, promise);
-  }
-
-  @Override
-  public String getNodeId() {
-    return delegate.getNodeId();
-  }
-
-  @Override
-  public List<String> getNodes() {
-    return delegate.getNodes();
-  }
-
-  @Override
-  public void nodeListener(NodeListener listener) {
-    delegate.nodeListener(listener);
-  }
-
-  @Override
-  public void setNodeInfo(NodeInfo nodeInfo, Completable<Void> promise) {
-    delegate.setNodeInfo(nodeInfo, promise);
-  }
-
-  @Override
-  public NodeInfo getNodeInfo() {
-    return delegate.getNodeInfo();
-  }
-
-  @Override
-  public void getNodeInfo(String nodeId, Completable<NodeInfo> promise) {
-    delegate.getNodeInfo(nodeId, promise);
-  }
-
-  @Override
-  public void join(Completable<Void> promise) {
-    delegate.join(promise);
-  }
-
-  @Override
-  public void leave(Completable<Void> promise) {
-    delegate.leave(promise);
-  }
-
-  @Override
-  public boolean isActive() {
-    return delegate.isActive();
-  }
-
-  @Override
-  public void removeRegistration(String address, RegistrationInfo registrationInfo, Completable<Void> promise) {
-    delegate.removeRegistration(address, registrationInfo, promise);
-  }
-
-  @Override
-  public String clusterHost() {
-    return delegate.clusterHost();
-  }
-
-  @Override
-  public String clusterPublicHost() {
-    return delegate.clusterPublicHost();
   }
 }
