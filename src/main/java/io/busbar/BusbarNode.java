@@ -1,6 +1,7 @@
 package io.busbar;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.busbar.cluster.BatchedClusterLinks;
 import io.busbar.cluster.HazelcastConfigFactory;
 import io.busbar.cluster.HazelcastMember;
 import io.busbar.cluster.QuietAddressCache;
@@ -14,6 +15,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +60,8 @@ public final class BusbarNode {
       }
       HazelcastInstance member = joined.result();
       HazelcastClusterManager clusterManager = HazelcastMember.clusterManager(member);
-      observability.configure(Vertx.builder(), options).withClusterManager(new QuietAddressCache(clusterManager)).buildClustered().onComplete(built -> {
+      ClusterManager changed = new BatchedClusterLinks(new QuietAddressCache(clusterManager));
+      observability.configure(Vertx.builder(), options).withClusterManager(changed).buildClustered().onComplete(built -> {
         if (built.failed()) {
           // A start that failed after Vert.x joined has left the cluster, which stopped the member; one that failed
           // before has not.
