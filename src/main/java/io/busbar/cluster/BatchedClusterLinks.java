@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one turn (say the pipelined HTTP publishes of one read) go out in one flush at its end. Bench B4,
  * HTTP publishes on node A to a subscriber on each other node, against the build before, 3 rounds each:
  * with all nodes on one core, 63,000-92,000 a second against 38,000-42,000 with 2 nodes, and 45,000-53,000
- * against 11,000-17,000 with 3; with the nodes free on both cores, 70,000 against 62,000-70,000 and
+ * against 11,000-19,000 with 3; with the nodes free on both cores, 70,000 against 62,000-70,000 and
  * 62,000-65,000 against 19,000-20,000. Cross-node request-reply latency did not move (p50 0.1-0.3 ms both).
  * Handing the connection to another event loop instead batched as well, but each message then crossed
  * threads: it doubled that latency.
