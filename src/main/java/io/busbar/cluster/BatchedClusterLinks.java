@@ -65,41 +65,37 @@ public final class BatchedClusterLinks extends ForwardingClusterManager {
 
   @Override
   public void getNodeInfo(String nodeId, Completable<NodeInfo> promise) {
+    // Vert.x registers the connection, then asks this, then connects: the connection is known already.
+    Object connection = reach(() -> connectionTo(vertx, nodeId));
     delegate.getNodeInfo(nodeId, (info, failure) -> {
       promise.complete(info, failure);
-      if (failure == null) {
-        // Vert.x connects right after this answer; its socket is there a moment later.
-        batchWhenConnected(nodeId, 1, System.currentTimeMillis() + GIVE_UP_MS);
+      if (failure == null && connection != null) {
+        batchWhenConnected(nodeId, connection, 1, System.currentTimeMillis() + GIVE_UP_MS);
       }
     });
   }
 
-  private void batchWhenConnected(String nodeId, long delayMs, long giveUpAt) {
+  private void batchWhenConnected(String nodeId, Object connection, long delayMs, long giveUpAt) {
     vertx.setTimer(delayMs, id -> {
-      Boolean done = batch(nodeId);
-      if (done == null && System.currentTimeMillis() < giveUpAt) {
-        batchWhenConnected(nodeId, Math.min(delayMs * 2, 100), giveUpAt);
+      if (connecting(nodeId, connection) && System.currentTimeMillis() < giveUpAt) {
+        batchWhenConnected(nodeId, connection, Math.min(delayMs * 2, 100), giveUpAt);
       }
     });
   }
 
   /**
-   * Adds the handler to the connection to {@code nodeId} if it is up: true once it has the handler,
-   * false if it cannot be reached (no such fields), null if the connection is not up yet.
+   * Adds the handler to {@code connection} if it is connected. True while it is still connecting; false
+   * once it has the handler, or is no longer the node's (its connect failed: the next one asks again), or
+   * cannot be reached.
    */
-  Boolean batch(String nodeId) {
-    NetSocketInternal socket;
-    try {
-      socket = socketTo(vertx, nodeId);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      if (warned.compareAndSet(false, true)) {
-        LOG.warn("event-bus connections to other nodes flush each message: this Vert.x version keeps them where Busbar "
-          + "cannot find them ({})", e.toString());
-      }
+  private boolean connecting(String nodeId, Object connection) {
+    if (reach(() -> connectionTo(vertx, nodeId)) != connection) {
       return false;
     }
+    NetSocketInternal socket = reach(() -> socketOf(connection));
     if (socket == null) {
-      return null;
+      // Not connected yet, unless the socket could not be read at all.
+      return !warned.get();
     }
     ChannelPipeline pipeline = socket.channelHandlerContext().pipeline();
     synchronized (pipeline) {
@@ -107,16 +103,40 @@ public final class BatchedClusterLinks extends ForwardingClusterManager {
         pipeline.addFirst(HANDLER_NAME, new FlushConsolidationHandler(MAX_PENDING_FLUSHES, true));
       }
     }
-    return true;
+    return false;
+  }
+
+  private interface Reflective<T> {
+    T get() throws ReflectiveOperationException;
+  }
+
+  /** The value, or null if Vert.x's private fields are not where this looks (said once in the log). */
+  private <T> T reach(Reflective<T> read) {
+    try {
+      return read.get();
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      if (warned.compareAndSet(false, true)) {
+        LOG.warn("event-bus connections to other nodes flush each message: this Vert.x version keeps them where Busbar "
+          + "cannot find them ({})", e.toString());
+      }
+      return null;
+    }
   }
 
   /** This node's event-bus connection to {@code nodeId}, or null while it has none that is connected. */
   static NetSocketInternal socketTo(Vertx vertx, String nodeId) throws ReflectiveOperationException {
+    Object connection = connectionTo(vertx, nodeId);
+    return connection == null ? null : socketOf(connection);
+  }
+
+  /** Vert.x's connection object for {@code nodeId} (there from just before it connects), or null. */
+  private static Object connectionTo(Vertx vertx, String nodeId) throws ReflectiveOperationException {
     Object bus = vertx.eventBus();
-    Object connection = ((Map<?, ?>) field(bus.getClass(), CONNECTIONS).get(bus)).get(nodeId);
-    if (connection == null) {
-      return null;
-    }
+    return ((Map<?, ?>) field(bus.getClass(), CONNECTIONS).get(bus)).get(nodeId);
+  }
+
+  /** Its socket once connected, else null. */
+  private static NetSocketInternal socketOf(Object connection) throws ReflectiveOperationException {
     Field socket = field(connection.getClass(), SOCKET);
     synchronized (connection) {
       return (NetSocketInternal) socket.get(connection);
