@@ -169,17 +169,23 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
     r.reset = true;
   }
 
-  // Connections, bytes and WebSockets: Vert.x's own meters.
+  // Connections, bytes and WebSockets: Vert.x's own meters, for connections that have a socket metric. One
+  // that Vert.x accepted in the moment between binding the port and creating the server's metrics has none
+  // (NetServerImpl creates them after the bind, and a client retrying a restarting node connects then):
+  // Vert.x's meters threw a NullPointerException for every answer on it and on its close, which broke off
+  // the close's cleanup. Such a connection is simply not counted.
 
   @Override
   public Object connected(Object socketMetric, Request requestMetric, ServerWebSocket webSocket) {
     // Vert.x's implementation tags the WebSocket by the connection only; it never reads the request.
-    return connections.connected(socketMetric, null, webSocket);
+    return socketMetric == null ? null : connections.connected(socketMetric, null, webSocket);
   }
 
   @Override
   public void disconnected(Object webSocketMetric) {
-    connections.disconnected(webSocketMetric);
+    if (webSocketMetric != null) {
+      connections.disconnected(webSocketMetric);
+    }
   }
 
   @Override
@@ -189,22 +195,30 @@ final class HttpServerMeters implements HttpServerMetrics<HttpServerMeters.Reque
 
   @Override
   public void disconnected(Object socketMetric, SocketAddress remoteAddress) {
-    connections.disconnected(socketMetric, remoteAddress);
+    if (socketMetric != null) {
+      connections.disconnected(socketMetric, remoteAddress);
+    }
   }
 
   @Override
   public void bytesRead(Object socketMetric, SocketAddress remoteAddress, long numberOfBytes) {
-    connections.bytesRead(socketMetric, remoteAddress, numberOfBytes);
+    if (socketMetric != null) {
+      connections.bytesRead(socketMetric, remoteAddress, numberOfBytes);
+    }
   }
 
   @Override
   public void bytesWritten(Object socketMetric, SocketAddress remoteAddress, long numberOfBytes) {
-    connections.bytesWritten(socketMetric, remoteAddress, numberOfBytes);
+    if (socketMetric != null) {
+      connections.bytesWritten(socketMetric, remoteAddress, numberOfBytes);
+    }
   }
 
   @Override
   public void exceptionOccurred(Object socketMetric, SocketAddress remoteAddress, Throwable t) {
-    connections.exceptionOccurred(socketMetric, remoteAddress, t);
+    if (socketMetric != null) {
+      connections.exceptionOccurred(socketMetric, remoteAddress, t);
+    }
   }
 
   @Override
