@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 /**
  * One server process of a scenario (a Busbar node, a baseline, a peer), pinned with {@code taskset} to
  * the server core, its output in {@code bench/target/logs/NAME.log}. Reads its CPU time and RSS from
- * {@code /proc}, and its heap after a full GC with {@code jcmd} (JVMs only).
+ * {@code /proc}, and its heap after a full GC with diagnostic commands ({@link Jcmd}; JVMs only).
  */
 final class Proc implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -220,6 +220,10 @@ final class Proc implements AutoCloseable {
   }
 
   String jcmd(String command) throws Exception {
+    String attached = Jcmd.run(pid(), command);
+    if (attached != null) {
+      return attached;
+    }
     Process p = new ProcessBuilder("jcmd", String.valueOf(pid()), command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
