@@ -40,7 +40,7 @@ public final class Bench {
     List<String> busbarFlags = new ArrayList<>();
     String machine = "";
     Path compareJar = null;
-    int rounds = 3;
+    Integer rounds = null;
     int[] b3Subs = null;
     Integer b3Burst = null;
     for (int i = 1; i < args.length; i++) {
@@ -62,7 +62,8 @@ public final class Bench {
     Env env = new Env(quick, benchDir, serverCores.isEmpty() ? null : serverCores, loadCores, nats);
     env.extraBusbarFlags.addAll(busbarFlags);
     env.compareJar = compareJar;
-    env.rounds = rounds;
+    // --quick validates that every scenario runs and reports, in under 3 minutes: one round each.
+    env.rounds = rounds != null ? rounds : quick ? 1 : 3;
     env.b3Subs = b3Subs;
     env.b3Burst = b3Burst;
     Runtime.getRuntime().addShutdownHook(new Thread(env::stopAll));

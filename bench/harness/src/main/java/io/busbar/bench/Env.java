@@ -39,7 +39,7 @@ final class Env {
    * instead of the peers (before/after a change, same run).
    */
   Path compareJar;
-  /** --rounds: rounds per scenario (3 unless given); more rounds steady the medians on a busy machine. */
+  /** --rounds: rounds per scenario (3 unless given, 1 in --quick); more rounds steady the medians on a busy machine. */
   int rounds = 3;
   /** --b3-subs: B3's subscriber counts instead of the defaults (say 5000 for one before/after size). */
   int[] b3Subs;

@@ -23,6 +23,11 @@ final class Report {
     md.append("Servers pinned to CPU ").append(run.getString("serverCores")).append(", the load generator to CPU ")
       .append(run.getString("loadCores")).append("; loopback only. Every figure is the median of the rounds (")
       .append("systems alternate round by round); ratios are Busbar / baseline.\n");
+    if ("quick".equals(run.getString("mode"))) {
+      md.append("**A validation run**: every scenario once, with short warm-ups, fewer subscribers and one round, so servers "
+        + "are measured while their JIT still compiles. Its figures and Met column say that each scenario runs and "
+        + "reports, not how the systems compare: for that, the full run (`bash bench/run.sh`).\n");
+    }
     String jitter = jitter(run.getJsonObject("hostJitter"));
     if (jitter != null) {
       md.append(jitter);

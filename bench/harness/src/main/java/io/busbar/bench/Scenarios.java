@@ -37,7 +37,8 @@ final class Scenarios {
 
   private double measureS() {
     // 1.5 s in --quick: the B2 and B3 JIT checks added seconds, and the quick run must stay under 3 minutes.
-    return env.quick ? 1.5 : 5;
+    // 4 s in a full run (600,000 or more requests a round), to keep the full run within its 15 minutes.
+    return env.quick ? 1.5 : 4;
   }
 
   private double warmS() {
@@ -185,9 +186,11 @@ final class Scenarios {
           sr.awaitProbed(() -> pubR.publish("{\"probe\":true}"), 30_000);
           Stats stats = new Stats();
           int count = (int) (rate * seconds);
-          // Five rounds (not three) in a full run: a p99 over 4 s is the 40th-worst event of 4,000 at 1k/s,
-          // so one scheduler hiccup on the shared server core moves a round; the median of five holds.
-          int latencyRounds = env.quick ? rounds : Math.max(rounds, 5);
+          // Five rounds (not three) with one subscriber in a full run: a p99 over 4 s is the 40th-worst event
+          // of 4,000 at 1k/s, so one scheduler hiccup on the shared server core moves a round; the median of
+          // five holds. With 1,000 subscribers a round's p99 is over 40,000 deliveries or more: three rounds,
+          // which keeps the full run within its 15 minutes.
+          int latencyRounds = env.quick || subs > 1 ? rounds : Math.max(rounds, 5);
           // Warm-up first (see warmLatencyUntilJitQuiet), then the measured rounds, systems alternating.
           int warmRate = Math.max(rate, 10_000 / subs);
           for (int r = -1; r < latencyRounds; r++) {
@@ -478,19 +481,19 @@ final class Scenarios {
   }
 
   /**
-   * Unrecorded cycles until each system's JIT is quiet (not in --quick, which must stay under 3 minutes),
-   * then one unrecorded round for every system before the first size (two before the warm-up cycles): without
-   * them the JVM servers' first rounds measured their JIT (Busbar 62k, 105k, then 186k deliveries/s in three
-   * rounds of one run).
+   * Unrecorded cycles until each system's JIT is quiet; in --quick, which must stay under 3 minutes, one
+   * unrecorded round for every system instead. Without either the JVM servers' first rounds measured their
+   * JIT (Busbar 62k, 105k, then 186k deliveries/s in three rounds of one run). The cycles are shaped like a
+   * round and end when a whole one leaves the JIT quiet, so a round after them (as a full run did until
+   * 2026-11-28) only added 15 s.
    */
   private void warmUp(List<Target> targets, int n, int paced, int burst) throws Exception {
-    if (!env.quick) {
-      for (Target t : targets) {
+    for (Target t : targets) {
+      if (env.quick) {
+        fanOut(t, n, paced, burst, -1);
+      } else {
         warmFanOutUntilJitQuiet(t, n, burst);
       }
-    }
-    for (Target t : targets) {
-      fanOut(t, n, paced, burst, -1);
     }
   }
 
@@ -705,9 +708,12 @@ final class Scenarios {
         + "p50 unchanged");
   }
 
-  /** B4 measures shorter: it has twice the systems and two cluster sizes. */
+  /**
+   * B4 measures shorter: it has twice the systems and two cluster sizes. 2 s of publishing (100,000 or more
+   * a round) and 1 s of requests (several thousand) keep the full run within its 15 minutes.
+   */
   private double b4MeasureS() {
-    return env.quick ? 1 : 3;
+    return env.quick ? 1 : 2;
   }
 
   /** Whether B4's single node has had its warm-up (it runs for every cluster size). */
@@ -901,11 +907,10 @@ final class Scenarios {
     Env cds = env.unpinned();
     cds.extraBusbarFlags.addAll(List.of("-Xlog:cds=off", "-XX:SharedArchiveFile=" + archive));
     recordCdsArchive(archive);
-    // --quick: one round, and not the plain start (the target is judged on busbar-cds), so that the whole
-    // quick run stays under 3 minutes: its two starts took 9 s of the quick run's 235 s on a slow host.
+    // --quick: not the plain start (the target is judged on busbar-cds), so that the whole quick run stays
+    // under 3 minutes: its two starts took 9 s of the quick run's 235 s on a slow host.
     String[] systems = env.quick ? new String[] {"busbar-cds", "bare-vertx"} : new String[] {"busbar", "busbar-cds", "bare-vertx"};
-    int rs = env.quick ? 1 : rounds;
-    for (int r = 0; r < rs; r++) {
+    for (int r = 0; r < rounds; r++) {
       for (int i = 0; i < systems.length; i++) {
         String system = systems[(r + i) % systems.length];
         if (system.startsWith("busbar")) {
@@ -979,11 +984,10 @@ final class Scenarios {
   JsonObject b6() throws Exception {
     // --quick: 1,000 connections, enough to see the per-connection figure, in less of the quick run's 3 minutes.
     int[] sizes = env.quick ? new int[] {1000} : new int[] {5000, 10000};
-    int rs = env.quick ? 1 : rounds;
     Stats stats = new Stats();
     String[] systems = System.getenv("BENCH_B6_SYSTEMS") != null ? System.getenv("BENCH_B6_SYSTEMS").split(",")
       : new String[] {"busbar", "raw-websocket", "socket.io", "nats"};
-    for (int r = 0; r < rs; r++) {
+    for (int r = 0; r < rounds; r++) {
       for (int i = 0; i < systems.length; i++) {
         String system = systems[(i + r) % systems.length];
         JsonObject fig = idle(system, sizes);
@@ -1047,7 +1051,9 @@ final class Scenarios {
     boolean jvm = system.equals("busbar") || system.equals("raw-websocket");
     JsonObject fig = new JsonObject();
     try (Subscribers subs = new Subscribers(load.vertx, protocol, port, Subscribers.ADDRESS)) {
-      Thread.sleep(1000);
+      // Half a second to settle before each reading (a second until 2026-11-28): the readings follow a full
+      // collection, and every subscriber has had its probe, so there is nothing left in flight to wait for.
+      Thread.sleep(500);
       long heap0 = jvm ? p.heapAfterGcKb() : 0;
       long rss0 = p.rssKb();
       int have = 0;
@@ -1055,7 +1061,7 @@ final class Scenarios {
         subs.connect(n - have, 180_000);
         have = n;
         subs.awaitProbed(() -> pub.publish("{\"probe\":true}"), 60_000);
-        Thread.sleep(1000);
+        Thread.sleep(500);
         if (jvm && System.getenv("BENCH_HISTOGRAM") != null) {
           java.nio.file.Files.writeString(env.logs.resolve(p.name + "-histogram-" + n + ".txt"), p.jcmd("GC.class_histogram"));
         }
