@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code latest.md}/{@code latest.svg}. This JVM is the load generator (pinned by run.sh); servers are
  * child processes pinned to the server core. A scenario that fails is recorded as failed and the run
  * goes on. Usage: {@code Bench BENCH_DIR [--quick] [--only B1,B3] [--server-cores 0] [--load-cores 1]
- * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...] [--b3-burst N]}.
+ * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...] [--b3-burst N] [--b3-raw]}.
  */
 public final class Bench {
   private Bench() {
@@ -43,6 +43,7 @@ public final class Bench {
     Integer rounds = null;
     int[] b3Subs = null;
     Integer b3Burst = null;
+    boolean b3Raw = false;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -56,6 +57,7 @@ public final class Bench {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--b3-subs" -> b3Subs = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--b3-burst" -> b3Burst = Integer.parseInt(args[++i]);
+        case "--b3-raw" -> b3Raw = true;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -66,6 +68,7 @@ public final class Bench {
     env.rounds = rounds != null ? rounds : quick ? 1 : 3;
     env.b3Subs = b3Subs;
     env.b3Burst = b3Burst;
+    env.b3Raw = b3Raw;
     Runtime.getRuntime().addShutdownHook(new Thread(env::stopAll));
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     String date = now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm'Z'"));

@@ -41,6 +41,8 @@ final class Env {
   Path compareJar;
   /** --rounds: rounds per scenario (3 unless given, 1 in --quick); more rounds steady the medians on a busy machine. */
   int rounds = 3;
+  /** --b3-raw: B3 also fans out through the raw WebSocket broadcast (server CPU per delivery against it). */
+  boolean b3Raw;
   /** --b3-subs: B3's subscriber counts instead of the defaults (say 5000 for one before/after size). */
   int[] b3Subs;
   /** --b3-burst: events per B3 burst instead of 30 (a longer burst to profile, say); null for the default. */
