@@ -2,7 +2,7 @@
 # Busbar benchmarks: installs what they need, builds Busbar and the harness, runs B1-B6 on loopback and
 # writes bench/results/<date>.{json,md,svg} and latest.{md,svg}.
 #   bash bench/run.sh            full run (< 15 min on 2 cores: 13 min 45 s on 2026-11-28's slow host)
-#   bash bench/run.sh --quick    validation run, one round of each scenario (< 3 min: 2 min 19 s)
+#   bash bench/run.sh --quick    validation run, one round of each scenario (< 3 min: 2 min 14 s)
 # Extra arguments go to the harness (e.g. --only B1,B3). Not part of `mvn verify` or CI.
 set -euo pipefail
 BENCH="$(cd "$(dirname "$0")" && pwd)"
