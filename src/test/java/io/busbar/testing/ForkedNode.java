@@ -64,7 +64,9 @@ public final class ForkedNode implements AutoCloseable {
     Files.createDirectories(logDir);
     Files.createDirectories(workDir);
     Path log = logDir.resolve(name + ".log");
-    List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC"));
+    List<String> command = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC",
+      // A node killed with SIGKILL cannot remove its Vert.x file cache: keep those under target/, not in /tmp.
+      "-Dvertx.cacheDirBase=" + logDir.resolve("vertx-cache")));
     command.addAll(jvmFlags);
     command.addAll(List.of("-jar", jar.toString()));
     command.addAll(List.of(args));
