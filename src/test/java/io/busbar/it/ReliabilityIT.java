@@ -58,6 +58,9 @@ class ReliabilityIT {
    * speed, with 1.7 and 1.8 s (p99) before a kill -9, the wait after it was 2.4 s once and 5.6 s once.
    */
   private static final long KEEPING_UP_P99_MS = ATTEMPT_TIMEOUT_MS / 2;
+  /** A warm cluster answered 150 deliveries a second within 14-29 ms (p99) on a 2-core machine. */
+  private static final long WARM_P99_MS = 200;
+  private static final Duration WARM_UP_MAX = Duration.ofSeconds(20);
 
   @TempDir
   Path work;
@@ -262,6 +265,35 @@ class ReliabilityIT {
     // The last registration must reach node 0 before the load starts: warm up until node 0 delivers to every node's consumer.
     for (int i = 0; i < 30; i++) {
       ForkedNode.postJson(httpPorts[0], "/api/deliver/events.orders", "{\"warmup\":" + i + "}");
+    }
+    warmUp();
+  }
+
+  /**
+   * Runs the scenarios' own load through every gateway, a second at a time, until a second of it is answered
+   * within {@link #WARM_P99_MS} (p99), for at most {@link #WARM_UP_MAX}. Three JVMs that have just started
+   * compile for their first seconds of load, and on a 2-core machine they queued it: the failures at 30% of a
+   * scenario fell on a cluster taking 2-3 s (p99) per delivery, which measured the warm-up, not the failover
+   * (a SIGTERM run had 8 of 2,000 answered 504 past their 10 s deadline, nothing lost; the kill -9 wait bound
+   * was skipped as not keeping up). The warm-up's ids have their own prefix, which no scenario counts.
+   */
+  private void warmUp() throws Exception {
+    long deadline = System.nanoTime() + WARM_UP_MAX.toNanos();
+    List<Long> p99s = new ArrayList<>();
+    for (int round = 0; ; round++) {
+      DeliveryLoad warm = new DeliveryLoad("warm" + round, List.of(httpPorts[0], httpPorts[1], httpPorts[2]), true);
+      try {
+        warm.run(RATE, RATE, 0, null, Duration.ofSeconds(60));
+      } finally {
+        warm.close();
+      }
+      long[] latencies = warm.results.values().stream().mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray();
+      long p99 = latencies[Math.min(latencies.length - 1, latencies.length * 99 / 100)];
+      p99s.add(p99);
+      if (p99 <= WARM_P99_MS || System.nanoTime() > deadline) {
+        System.out.println("[reliability] warm-up: p99 per second of load " + p99s + " ms");
+        return;
+      }
     }
   }
 
