@@ -62,11 +62,12 @@ class ReliabilityIT {
   private static final long WARM_P99_MS = 200;
   private static final Duration WARM_UP_MAX = Duration.ofSeconds(20);
   /**
-   * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 3 of
-   * 11 runs on a 2-core machine (2026-11-28) failed: 5 s after the hung node was dropped, the master dropped
-   * the other healthy node too, which had sent it no heartbeat since it suspected the hung node itself, and
-   * the two ran apart (a split brain: 800-900 deliveries handled twice). Not warmed up, 0 of 5 did; CI has
-   * run it that way since the test was written. Open, see docs/reliability.md.
+   * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 4 of
+   * 18 runs on a 2-core machine (2026-11-28) failed: 5 s after the hung node was dropped, the master dropped
+   * the other healthy node too, from which it had had no heartbeat since that node suspected the hung one,
+   * and the two ran apart (a split brain: 800-919 deliveries handled twice). Not warmed up, 0 of 5 did, and
+   * CI has passed it that way since the test was written (weak evidence that it is rarer so, not proof).
+   * Open, see docs/reliability.md.
    */
   private static final boolean WARM_SIGSTOP = Boolean.getBoolean("busbar.reliability.warmSigstop");
 
