@@ -65,8 +65,8 @@ class ReliabilityIT {
    * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 4 of
    * 18 runs on a 2-core machine (2026-11-28) failed: 5 s after the hung node was dropped, the master dropped
    * the other healthy node too, from which it had had no heartbeat since that node suspected the hung one,
-   * and the two ran apart (a split brain: 800-919 deliveries handled twice). Not warmed up, 0 of 5 did, and
-   * CI has passed it that way since the test was written (weak evidence that it is rarer so, not proof).
+   * and the two ran apart (a split brain: 800-919 deliveries handled twice). Not warmed up, 0 of 13 did (at 4 in
+   * 18 that would happen about one time in 25), and CI has passed it that way since the test was written.
    * Open, see docs/reliability.md.
    */
   private static final boolean WARM_SIGSTOP = Boolean.getBoolean("busbar.reliability.warmSigstop");
