@@ -303,8 +303,7 @@ class ReliabilityIT {
       } finally {
         warm.close();
       }
-      long[] latencies = warm.results.values().stream().mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray();
-      long p99 = latencies[Math.min(latencies.length - 1, latencies.length * 99 / 100)];
+      long p99 = p99(warm.results.values().stream().mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray());
       p99s.add(p99);
       if (p99 <= WARM_P99_MS || System.nanoTime() > deadline) {
         System.out.println("[reliability] warm-up: p99 per second of load " + p99s + " ms");
@@ -366,6 +365,11 @@ class ReliabilityIT {
     return f;
   }
 
+  /** The 99th percentile of sorted latencies; 0 for none. */
+  private static long p99(long[] sorted) {
+    return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, sorted.length * 99 / 100)];
+  }
+
   private static void report(String line) throws Exception {
     System.out.println("[reliability] " + line);
     Path out = Path.of("target", "reliability-figures.md");
@@ -414,9 +418,8 @@ class ReliabilityIT {
       worstWaitBeyondFailureMs = load.results.values().stream()
         .filter(r -> r.doneNanos() > failureNanos)
         .mapToLong(r -> (r.doneNanos() - Math.max(r.firstSentNanos(), failureNanos)) / 1_000_000L).max().orElse(0);
-      long[] before = load.results.values().stream().filter(r -> r.doneNanos() <= failureNanos)
-        .mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray();
-      p99BeforeFailureMs = before.length == 0 ? 0 : before[Math.min(before.length - 1, before.length * 99 / 100)];
+      p99BeforeFailureMs = p99(load.results.values().stream().filter(r -> r.doneNanos() <= failureNanos)
+        .mapToLong(DeliveryLoad.Result::latencyMs).sorted().toArray());
     }
 
     /**
