@@ -6,9 +6,11 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 
 /**
@@ -44,19 +46,39 @@ public final class Dedup {
     // The token makes a claim idempotent: Hazelcast re-runs an operation whose partition owner was lost
     // mid-call, and the re-run must recognise the lease it took the first time.
     String token = java.util.UUID.randomUUID().toString();
-    return Future.fromCompletionStage(map().submitToKey(key(address, id),
+    return onContext(map().submitToKey(key(address, id),
       new ClaimProcessor(self, token, System.currentTimeMillis(), leaseMs, members)), context);
   }
 
   /** Marks {@code id} as handled: from now on, retries are acknowledged without calling the handler. */
   public Future<Void> markDone(Context context, String address, String id) {
-    return Future.fromCompletionStage(map().setAsync(key(address, id), DONE), context);
+    return onContext(map().setAsync(key(address, id), DONE), context);
   }
 
   /** Gives the lease back (the handler failed), so that a retry may claim it at once. */
   public Future<Object> release(Context context, String address, String id) {
     String self = hazelcast.getCluster().getLocalMember().getUuid().toString();
-    return Future.fromCompletionStage(map().submitToKey(key(address, id), new ReleaseProcessor(self)), context);
+    return onContext(map().submitToKey(key(address, id), new ReleaseProcessor(self)), context);
+  }
+
+  /**
+   * A Hazelcast call's result as a future completed on {@code context}. {@code Future.fromCompletionStage}
+   * registers a plain {@code whenComplete}, which Hazelcast runs on its default async executor: where the
+   * common fork-join pool has a parallelism of 1 (2 CPUs or fewer, a usual container), that executor starts
+   * a new thread for every callback. That was two thread starts per reliable delivery, and hundreds at once
+   * when a member left and the deliveries in flight were retried together. The callback here only hands the
+   * result to the context, so it runs on the Hazelcast thread that completes the call.
+   */
+  private static <T> Future<T> onContext(CompletionStage<T> stage, Context context) {
+    Promise<T> promise = Promise.promise();
+    stage.whenCompleteAsync((value, failure) -> context.runOnContext(v -> {
+      if (failure != null) {
+        promise.fail(failure);
+      } else {
+        promise.complete(value);
+      }
+    }), Runnable::run);
+    return promise.future();
   }
 
   private IMap<String, String> map() {
