@@ -62,11 +62,12 @@ class ReliabilityIT {
   private static final long WARM_P99_MS = 200;
   private static final Duration WARM_UP_MAX = Duration.ofSeconds(20);
   /**
-   * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 4 of
-   * 18 runs on a 2-core machine (2026-11-28) failed: 5 s after the hung node was dropped, the master dropped
-   * the other healthy node too, from which it had had no heartbeat since that node suspected the hung one,
-   * and the two ran apart (a split brain: 800-919 deliveries handled twice). Not warmed up, 0 of 13 did (at 4 in
-   * 18 that would happen about one time in 25), and CI has passed it that way since the test was written.
+   * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 5 of
+   * 27 runs on a 2-core machine (2026-11-28; 1 of the last 9, after the Dedup thread fix) failed: 5 s after
+   * the hung node was dropped, the master dropped the other healthy node too, from which it had had no
+   * heartbeat since that node suspected the hung one, and the two ran apart (a split brain: 679-919
+   * deliveries handled twice). Not warmed up, 0 of 13 did (at 4 in
+   * 18 that would happen about one time in 25; those ran before the Dedup fix), and CI has passed it that way since the test was written.
    * Open, see docs/reliability.md.
    */
   private static final boolean WARM_SIGSTOP = Boolean.getBoolean("busbar.reliability.warmSigstop");
