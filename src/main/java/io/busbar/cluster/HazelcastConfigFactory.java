@@ -1,12 +1,15 @@
 package io.busbar.cluster;
 
+import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.TcpIpConfig;
+import com.hazelcast.instance.EndpointQualifier;
 import io.busbar.config.ConfigException;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
@@ -68,21 +71,21 @@ public final class HazelcastConfigFactory {
     int port = cluster.getInteger("port");
 
     config.setClusterName(cluster.getString("name"));
-    NetworkConfig network = config.getNetworkConfig();
-    network.setPort(port).setPortAutoIncrement(true).setPortCount(cluster.getInteger("portCount"));
+    ServerSocketEndpointConfig member = memberEndpoint(config);
+    member.setPort(port).setPortAutoIncrement(true).setPortCount(cluster.getInteger("portCount"));
     if (ANY.equals(host)) {
-      network.getInterfaces().setEnabled(false).clear();
+      member.getInterfaces().setEnabled(false).clear();
       config.setProperty("hazelcast.socket.bind.any", "true");
     } else {
-      network.getInterfaces().setEnabled(true).clear().addInterface(host);
+      member.getInterfaces().setEnabled(true).clear().addInterface(host);
       // Without this Hazelcast listens on every interface even when it advertises only one.
       config.setProperty("hazelcast.socket.bind.any", "false");
     }
     if (!publicHost.equals(host)) {
-      network.setPublicAddress(publicHost);
+      member.setPublicAddress(publicHost);
     }
 
-    JoinConfig join = network.getJoin();
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getAwsConfig().setEnabled(false);
@@ -90,6 +93,44 @@ public final class HazelcastConfigFactory {
     TcpIpConfig tcp = join.getTcpIpConfig().setEnabled(true);
     tcp.setMembers(cluster.getJsonArray("members").stream().map(String.class::cast).toList());
     return config;
+  }
+
+  /**
+   * The member endpoint of Hazelcast's advanced network, which Busbar's port, interface, public address and
+   * join go to. A file with {@code <advanced-network enabled="true">} keeps its own; a file with the classic
+   * {@code <network>} (the embedded one, most users') has its member settings moved over: join, SSL,
+   * symmetric encryption, socket interceptor, outbound ports, address provider, ICMP failure detector.
+   * <p>
+   * Why: with the classic network Hazelcast's outbound I/O thread spins at 100% of a core on a connection
+   * to a member that accepts TCP but does not answer (a hung JVM: the kernel completes the handshake).
+   * Its encoder reports "nothing to do" while the handshake frame waits, so the pipeline requeues itself
+   * forever and the thread never selects again; every other connection on that thread stalls. After a
+   * SIGSTOP of one node, the two healthy ones reconnect to it, and where their link to each other shared
+   * that thread, the heartbeats on it stalled: 5 s later the two dropped each other and ran as two
+   * clusters (ReliabilityIT's SIGSTOP scenario warmed up: 3 of 13 runs split, 0 of 15 with this endpoint;
+   * Hazelcast 5.3.8, the spin the same in 5.5.0 and 5.7.0). The advanced network's member encoder waits
+   * blocked for the peer's protocol instead (HungMemberTest, docs/reliability.md).
+   * Hazelcast clients, its REST API and memcache are not served on this endpoint: Busbar uses none of them,
+   * and a file that wants them declares its own advanced network with those endpoints.
+   */
+  static ServerSocketEndpointConfig memberEndpoint(Config config) {
+    AdvancedNetworkConfig advanced = config.getAdvancedNetworkConfig();
+    if (!advanced.isEnabled()) {
+      NetworkConfig network = config.getNetworkConfig();
+      ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+      member.setReuseAddress(network.isReuseAddress())
+        .setOutboundPortDefinitions(network.getOutboundPortDefinitions())
+        .setOutboundPorts(network.getOutboundPorts())
+        .setSSLConfig(network.getSSLConfig())
+        .setSymmetricEncryptionConfig(network.getSymmetricEncryptionConfig())
+        .setSocketInterceptorConfig(network.getSocketInterceptorConfig());
+      advanced.setEnabled(true)
+        .setJoin(network.getJoin())
+        .setMemberAddressProviderConfig(network.getMemberAddressProviderConfig())
+        .setIcmpFailureDetectorConfig(network.getIcmpFailureDetectorConfig())
+        .setMemberEndpointConfig(member);
+    }
+    return (ServerSocketEndpointConfig) advanced.getEndpointConfigs().get(EndpointQualifier.MEMBER);
   }
 
   /**

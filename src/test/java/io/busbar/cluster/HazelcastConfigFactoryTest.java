@@ -1,6 +1,10 @@
 package io.busbar.cluster;
 
 import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
+import com.hazelcast.instance.EndpointQualifier;
 import com.hazelcast.config.InvalidConfigurationException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +32,63 @@ class HazelcastConfigFactoryTest {
     ClasspathXmlConfig checked = new ClasspathXmlConfig(HazelcastConfigFactory.EMBEDDED_XML);
     assertThat(settings.hazelcast().getProperties()).containsAllEntriesOf(checked.getProperties());
     assertThat(settings.hazelcast().getMultiMapConfig("__vertx.subs").getBackupCount()).isEqualTo(1);
-    assertThat(settings.hazelcast().getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+    assertThat(settings.hazelcast().getAdvancedNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+  }
+
+  /**
+   * Members talk over the advanced network's member endpoint, whose encoder waits for a hung peer instead
+   * of spinning an I/O thread (HungMemberTest); Busbar's port, interface and members go there.
+   */
+  @Test
+  void membersUseTheAdvancedNetworksMemberEndpointWithBusbarsSettings() {
+    Config config = HazelcastConfigFactory.create(cluster(null)).hazelcast();
+    assertThat(config.getAdvancedNetworkConfig().isEnabled()).isTrue();
+    ServerSocketEndpointConfig member = HazelcastConfigFactory.memberEndpoint(config);
+    assertThat(member.getPort()).isEqualTo(5701);
+    assertThat(member.getPortCount()).isEqualTo(20);
+    assertThat(member.getInterfaces().isEnabled()).isTrue();
+    assertThat(member.getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
+    assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+  }
+
+  /** A user's classic {@code <network>} keeps its member settings: they move to the member endpoint. */
+  @Test
+  void aUsersClassicNetworkSettingsMoveToTheMemberEndpoint() throws Exception {
+    Path file = Files.createTempFile("busbar-hz", ".xml");
+    try {
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><network>"
+        + "<outbound-ports><ports>33000-33100</ports></outbound-ports>"
+        + "<join><multicast enabled=\"true\"/></join>"
+        + "</network></hazelcast>");
+      Config config = HazelcastConfigFactory.create(cluster(file.toString())).hazelcast();
+      assertThat(HazelcastConfigFactory.memberEndpoint(config).getOutboundPortDefinitions()).containsExactly("33000-33100");
+      JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
+      assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
+      assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  /** A user's own advanced network keeps its other endpoints; Busbar sets the member endpoint's port and interface. */
+  @Test
+  void aUsersAdvancedNetworkKeepsItsEndpoints() throws Exception {
+    Path file = Files.createTempFile("busbar-hz", ".xml");
+    try {
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><advanced-network enabled=\"true\">"
+        + "<member-server-socket-endpoint-config><port>6000</port></member-server-socket-endpoint-config>"
+        + "<client-server-socket-endpoint-config><port>7000</port></client-server-socket-endpoint-config>"
+        + "</advanced-network></hazelcast>");
+      Config config = HazelcastConfigFactory.create(cluster(file.toString())).hazelcast();
+      assertThat(HazelcastConfigFactory.memberEndpoint(config).getPort()).isEqualTo(5701);
+      ServerSocketEndpointConfig client = (ServerSocketEndpointConfig) config.getAdvancedNetworkConfig().getEndpointConfigs()
+        .get(EndpointQualifier.CLIENT);
+      assertThat(client.getPort()).isEqualTo(7000);
+    } finally {
+      Files.delete(file);
+    }
   }
 
   /** Hazelcast's metrics cost an idle node about 40% of its CPU (conf/cluster.xml); only a user's own file turns them on. */
