@@ -61,16 +61,6 @@ class ReliabilityIT {
   /** A warm cluster answered 150 deliveries a second within 14-29 ms (p99) on a 2-core machine. */
   private static final long WARM_P99_MS = 200;
   private static final Duration WARM_UP_MAX = Duration.ofSeconds(20);
-  /**
-   * The SIGSTOP scenario is not warmed up unless {@code -Dbusbar.reliability.warmSigstop=true}. Warmed up, 5 of
-   * 27 runs on a 2-core machine (2026-11-28; 1 of the last 9, after the Dedup thread fix) failed: 5 s after
-   * the hung node was dropped, the master dropped the other healthy node too, from which it had had no
-   * heartbeat since that node suspected the hung one, and the two ran apart (a split brain: 679-919
-   * deliveries handled twice). Not warmed up, 0 of 13 did (at 4 in
-   * 18 that would happen about one time in 25; those ran before the Dedup fix), and CI has passed it that way since the test was written.
-   * Open, see docs/reliability.md.
-   */
-  private static final boolean WARM_SIGSTOP = Boolean.getBoolean("busbar.reliability.warmSigstop");
 
   @TempDir
   Path work;
@@ -153,8 +143,7 @@ class ReliabilityIT {
 
   @Test
   void sigstopOfAConsumerNode() throws Exception {
-    // Not warmed up, as before the warm-up existed: see WARM_SIGSTOP.
-    startCluster(WARM_SIGSTOP);
+    startCluster();
     DeliveryLoad load = new DeliveryLoad("stop", List.of(httpPorts[0]), false);
     AtomicLong failedAt = new AtomicLong();
     try {
@@ -262,10 +251,6 @@ class ReliabilityIT {
   // --- cluster
 
   private void startCluster() throws Exception {
-    startCluster(true);
-  }
-
-  private void startCluster(boolean warm) throws Exception {
     cluster = Ports.clusterName();
     basePort = Ports.freeRange(3);
     members = "127.0.0.1:" + basePort + ",127.0.0.1:" + (basePort + 1) + ",127.0.0.1:" + (basePort + 2);
@@ -281,9 +266,7 @@ class ReliabilityIT {
     for (int i = 0; i < 30; i++) {
       ForkedNode.postJson(httpPorts[0], "/api/deliver/events.orders", "{\"warmup\":" + i + "}");
     }
-    if (warm) {
-      warmUp();
-    }
+    warmUp();
   }
 
   /**
