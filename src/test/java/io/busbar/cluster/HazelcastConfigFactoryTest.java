@@ -48,60 +48,35 @@ class HazelcastConfigFactoryTest {
     assertThat(member.getPortCount()).isEqualTo(20);
     assertThat(member.getInterfaces().isEnabled()).isTrue();
     assertThat(member.getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
-    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
-    assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
-    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+    assertJoinsOnlyBusbarsMembers(config);
   }
 
   /** A user's classic {@code <network>} keeps its member settings: they move to the member endpoint. */
   @Test
   void aUsersClassicNetworkSettingsMoveToTheMemberEndpoint() throws Exception {
-    Path file = Files.createTempFile("busbar-hz", ".xml");
-    try {
-      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><network>"
-        + "<outbound-ports><ports>33000-33100</ports></outbound-ports>"
-        + "<join><multicast enabled=\"true\"/></join>"
-        + "</network></hazelcast>");
-      Config config = HazelcastConfigFactory.create(cluster(file.toString())).hazelcast();
-      assertThat(HazelcastConfigFactory.memberEndpoint(config).getOutboundPortDefinitions()).containsExactly("33000-33100");
-      JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
-      assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
-      assertThat(join.getMulticastConfig().isEnabled()).isFalse();
-    } finally {
-      Files.delete(file);
-    }
+    Config config = fromUsersFile("<network><outbound-ports><ports>33000-33100</ports></outbound-ports>"
+      + "<join><multicast enabled=\"true\"/></join></network>");
+    assertThat(HazelcastConfigFactory.memberEndpoint(config).getOutboundPortDefinitions()).containsExactly("33000-33100");
+    assertJoinsOnlyBusbarsMembers(config);
   }
 
   /** A user's own advanced network keeps its other endpoints; Busbar sets the member endpoint's port and interface. */
   @Test
   void aUsersAdvancedNetworkKeepsItsEndpoints() throws Exception {
-    Path file = Files.createTempFile("busbar-hz", ".xml");
-    try {
-      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><advanced-network enabled=\"true\">"
-        + "<member-server-socket-endpoint-config><port>6000</port></member-server-socket-endpoint-config>"
-        + "<client-server-socket-endpoint-config><port>7000</port></client-server-socket-endpoint-config>"
-        + "</advanced-network></hazelcast>");
-      Config config = HazelcastConfigFactory.create(cluster(file.toString())).hazelcast();
-      assertThat(HazelcastConfigFactory.memberEndpoint(config).getPort()).isEqualTo(5701);
-      ServerSocketEndpointConfig client = (ServerSocketEndpointConfig) config.getAdvancedNetworkConfig().getEndpointConfigs()
-        .get(EndpointQualifier.CLIENT);
-      assertThat(client.getPort()).isEqualTo(7000);
-    } finally {
-      Files.delete(file);
-    }
+    Config config = fromUsersFile("<advanced-network enabled=\"true\">"
+      + "<member-server-socket-endpoint-config><port>6000</port></member-server-socket-endpoint-config>"
+      + "<client-server-socket-endpoint-config><port>7000</port></client-server-socket-endpoint-config></advanced-network>");
+    assertThat(HazelcastConfigFactory.memberEndpoint(config).getPort()).isEqualTo(5701);
+    ServerSocketEndpointConfig client = (ServerSocketEndpointConfig) config.getAdvancedNetworkConfig().getEndpointConfigs()
+      .get(EndpointQualifier.CLIENT);
+    assertThat(client.getPort()).isEqualTo(7000);
   }
 
   /** Hazelcast's metrics cost an idle node about 40% of its CPU (conf/cluster.xml); only a user's own file turns them on. */
   @Test
   void hazelcastsOwnMetricsAreOffByDefaultAndAUsersFileCanTurnThemOn() throws Exception {
     assertThat(HazelcastConfigFactory.create(cluster(null)).hazelcast().getMetricsConfig().isEnabled()).isFalse();
-    Path file = Files.createTempFile("busbar-hz", ".xml");
-    try {
-      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\"><metrics enabled=\"true\"/></hazelcast>");
-      assertThat(HazelcastConfigFactory.create(cluster(file.toString())).hazelcast().getMetricsConfig().isEnabled()).isTrue();
-    } finally {
-      Files.delete(file);
-    }
+    assertThat(fromUsersFile("<metrics enabled=\"true\"/>").getMetricsConfig().isEnabled()).isTrue();
   }
 
   /** Every member needs the same partition count: Busbar's applies to a user's file that sets none, not over one that does. */
@@ -128,6 +103,23 @@ class HazelcastConfigFactoryTest {
       assertThatThrownBy(() -> HazelcastConfigFactory.create(cluster(file.toString())))
         .hasMessageContaining("cluster.hazelcastConfig");
       assertThat(System.getProperty(HazelcastConfigFactory.SCHEMA_VALIDATION)).isNull();
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  private static void assertJoinsOnlyBusbarsMembers(Config config) {
+    JoinConfig join = config.getAdvancedNetworkConfig().getJoin();
+    assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+  }
+
+  /** Busbar's Hazelcast settings over a user's file of these elements. */
+  private static Config fromUsersFile(String elements) throws Exception {
+    Path file = Files.createTempFile("busbar-hz", ".xml");
+    try {
+      Files.writeString(file, "<hazelcast xmlns=\"http://www.hazelcast.com/schema/config\">" + elements + "</hazelcast>");
+      return HazelcastConfigFactory.create(cluster(file.toString())).hazelcast();
     } finally {
       Files.delete(file);
     }
