@@ -10,6 +10,8 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.config.TcpIpConfig;
 import com.hazelcast.instance.EndpointQualifier;
+import com.hazelcast.spi.properties.ClusterProperty;
+import com.hazelcast.spi.properties.HazelcastProperties;
 import io.busbar.config.ConfigException;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
@@ -99,7 +101,8 @@ public final class HazelcastConfigFactory {
    * The member endpoint of Hazelcast's advanced network, which Busbar's port, interface, public address and
    * join go to. A file with {@code <advanced-network enabled="true">} keeps its own; a file with the classic
    * {@code <network>} (the embedded one, most users') has its member settings moved over: join, SSL,
-   * symmetric encryption, socket interceptor, outbound ports, address provider, ICMP failure detector.
+   * symmetric encryption, socket interceptor, outbound ports, address provider, ICMP failure detector, and
+   * the {@code hazelcast.socket.*} options.
    * <p>
    * Why: with the classic network Hazelcast's outbound I/O thread spins at 100% of a core on a connection
    * to a member that accepts TCP but does not answer (a hung JVM: the kernel completes the handshake).
@@ -124,6 +127,7 @@ public final class HazelcastConfigFactory {
         .setSSLConfig(network.getSSLConfig())
         .setSymmetricEncryptionConfig(network.getSymmetricEncryptionConfig())
         .setSocketInterceptorConfig(network.getSocketInterceptorConfig());
+      socketOptionsAsTheClassicNetworkHadThem(member, new HazelcastProperties(config));
       advanced.setEnabled(true)
         .setJoin(network.getJoin())
         .setMemberAddressProviderConfig(network.getMemberAddressProviderConfig())
@@ -131,6 +135,25 @@ public final class HazelcastConfigFactory {
         .setMemberEndpointConfig(member);
     }
     return (ServerSocketEndpointConfig) advanced.getEndpointConfigs().get(EndpointQualifier.MEMBER);
+  }
+
+  /**
+   * The classic network takes its socket options from the {@code hazelcast.socket.*} properties, an endpoint
+   * from its own settings, whose defaults differ in two: linger 0 (every close a reset, unsent data dropped)
+   * against off, and no connect timeout against 10 s (a connect to a machine that is down would wait for the
+   * operating system's timeout, minutes). The properties' values, a user's included, go to the endpoint.
+   */
+  private static void socketOptionsAsTheClassicNetworkHadThem(ServerSocketEndpointConfig member, HazelcastProperties properties) {
+    member.setSocketTcpNoDelay(properties.getBoolean(ClusterProperty.SOCKET_NO_DELAY))
+      .setSocketKeepAlive(properties.getBoolean(ClusterProperty.SOCKET_KEEP_ALIVE))
+      .setSocketBufferDirect(properties.getBoolean(ClusterProperty.SOCKET_BUFFER_DIRECT))
+      .setSocketSendBufferSizeKb(properties.getInteger(ClusterProperty.SOCKET_SEND_BUFFER_SIZE))
+      .setSocketRcvBufferSizeKb(properties.getInteger(ClusterProperty.SOCKET_RECEIVE_BUFFER_SIZE))
+      .setSocketConnectTimeoutSeconds(properties.getInteger(ClusterProperty.SOCKET_CONNECT_TIMEOUT_SECONDS));
+    member.setSocketLingerSeconds(properties.getInteger(ClusterProperty.SOCKET_LINGER_SECONDS));
+    member.setSocketKeepIdleSeconds(properties.getInteger(ClusterProperty.SOCKET_KEEP_IDLE));
+    member.setSocketKeepIntervalSeconds(properties.getInteger(ClusterProperty.SOCKET_KEEP_INTERVAL));
+    member.setSocketKeepCount(properties.getInteger(ClusterProperty.SOCKET_KEEP_COUNT));
   }
 
   /**

@@ -51,6 +51,20 @@ class HazelcastConfigFactoryTest {
     assertJoinsOnlyBusbarsMembers(config);
   }
 
+  /** The member endpoint's socket options are the classic network's, not the endpoint's own defaults (linger 0, no connect timeout). */
+  @Test
+  void theMemberEndpointKeepsTheClassicSocketOptionsAndAUsersProperties() throws Exception {
+    ServerSocketEndpointConfig embedded = HazelcastConfigFactory.memberEndpoint(HazelcastConfigFactory.create(cluster(null)).hazelcast());
+    assertThat(embedded.getSocketLingerSeconds()).isEqualTo(-1);
+    assertThat(embedded.getSocketConnectTimeoutSeconds()).isEqualTo(10);
+    assertThat(embedded.isSocketTcpNoDelay()).isTrue();
+    ServerSocketEndpointConfig users = HazelcastConfigFactory.memberEndpoint(fromUsersFile("<properties>"
+      + "<property name=\"hazelcast.socket.connect.timeout.seconds\">3</property>"
+      + "<property name=\"hazelcast.socket.receive.buffer.size\">256</property></properties>"));
+    assertThat(users.getSocketConnectTimeoutSeconds()).isEqualTo(3);
+    assertThat(users.getSocketRcvBufferSizeKb()).isEqualTo(256);
+  }
+
   /** A user's classic {@code <network>} keeps its member settings: they move to the member endpoint. */
   @Test
   void aUsersClassicNetworkSettingsMoveToTheMemberEndpoint() throws Exception {
