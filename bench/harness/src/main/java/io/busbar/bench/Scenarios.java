@@ -734,7 +734,7 @@ final class Scenarios {
   /** Whether B4's single node has had its warm-up (it runs for every cluster size). */
   private boolean b4SingleWarm;
 
-  /** The longest B4's cluster is warmed after its fixed warm-up, waiting for its JIT to be quiet. */
+  /** The longest B4's cluster, and then its single node, are warmed after the fixed warm-up, waiting for their JIT to be quiet. */
   private double b4JitWaitS() {
     // --quick validates, it does not measure a warm cluster: its fixed warm-up only.
     return env.quick ? 0 : 20;
@@ -761,6 +761,22 @@ final class Scenarios {
   /** A round's unmeasured start: the JIT is quiet by then (see busbarCrossNode), the connections only need to fill. */
   private double b4WarmS() {
     return 0.5;
+  }
+
+  /** One-second slices of publishing and requests to {@code port} until the compiler threads of {@code procs} are quiet. */
+  private int warmUntilJitQuiet(List<Proc> procs, int port, String body) throws Exception {
+    int slices = 0;
+    long end = System.nanoTime() + (long) (b4JitWaitS() * 1e9);
+    while (System.nanoTime() < end) {
+      long[] j0 = jitAndAllCpuNanos(procs);
+      load.closedLoop(port, PUBLISH_PATH, body, 16, 8, 0, 1);
+      load.closedLoop(port, "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0, 0.3);
+      slices++;
+      if (Proc.jitQuiet(Proc.jitShare(j0, jitAndAllCpuNanos(procs)))) {
+        break;
+      }
+    }
+    return slices;
   }
 
   private JsonArray busbarCrossNode(int size, Proc single, int sp, List<Proc> nodes, List<Integer> hports, JsonObject ratios) throws Exception {
@@ -791,21 +807,15 @@ final class Scenarios {
         load.closedLoop(sp, "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0, b4WarmupS() / 2);
         b4SingleWarm = true;
       }
-      // Then one-second slices of both until the cluster's compiler threads are quiet: after the fixed
-      // warm-up alone, the cluster's rounds still ramped up (2 nodes 15,600, 48,900, 68,400 publishes/s in
-      // rounds 0-2 of one development run), so the median measured three JVMs compiling on one core.
-      int slices = 0;
-      long endWarm = System.nanoTime() + (long) (b4JitWaitS() * 1e9);
-      while (System.nanoTime() < endWarm) {
-        long[] j0 = jitAndAllCpuNanos(nodes);
-        load.closedLoop(hports.get(0), PUBLISH_PATH, body, 16, 8, 0, 1);
-        load.closedLoop(hports.get(0), "/api/request/svc.echo", "{\"n\":1}", 1, 1, 0, 0.3);
-        slices++;
-        if (Proc.jitQuiet(Proc.jitShare(j0, jitAndAllCpuNanos(nodes)))) {
-          break;
-        }
-      }
-      log("B4 %d nodes warm-up: %d more slices until the cluster's JIT was quiet", size, slices);
+      // Then one-second slices of both until the compiler threads are quiet, the cluster's and then the
+      // single node's: after the fixed warm-up alone, the cluster's rounds still ramped up (2 nodes 15,600,
+      // 48,900, 68,400 publishes/s in rounds 0-2 of one development run), and so did the single node's
+      // (18,000, 24,000, 65,000 beside 2 nodes, then 43,000, 123,000, 101,000 beside 3 in 2026-11-28T1313Z):
+      // the medians measured JVMs compiling on the one core that every server JVM here shares.
+      int slices = warmUntilJitQuiet(nodes, hports.get(0), body);
+      int singleSlices = warmUntilJitQuiet(List.of(single), sp, body);
+      log("B4 %d nodes warm-up: %d more slices until the cluster's JIT was quiet, %d until the single node's", size, slices,
+        singleSlices);
       LoadGen.drain(warm, Long.MAX_VALUE, 300, 10_000);
       for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < 2; i++) {
