@@ -110,8 +110,8 @@ public final class HazelcastConfigFactory {
    * forever and the thread never selects again; every other connection on that thread stalls. After a
    * SIGSTOP of one node, the two healthy ones reconnect to it, and where their link to each other shared
    * that thread, the heartbeats on it stalled: 5 s later the two dropped each other and ran as two
-   * clusters (ReliabilityIT's SIGSTOP scenario warmed up: 3 of 13 runs split, 0 of 21 with this endpoint;
-   * Hazelcast 5.3.8, the spin the same in 5.5.0 and 5.7.0). The advanced network's member encoder waits
+   * clusters (ReliabilityIT's SIGSTOP scenario, warmed up; the runs before and after are counted in
+   * docs/reliability.md; Hazelcast 5.3.8, the spin the same in 5.5.0 and 5.7.0). The advanced network's member encoder waits
    * blocked for the peer's protocol instead (HungMemberTest, docs/reliability.md).
    * Hazelcast clients, its REST API and memcache are not served on this endpoint: Busbar uses none of them,
    * and a file that wants them declares its own advanced network with those endpoints.
