@@ -763,8 +763,8 @@ final class Scenarios {
     return 0.5;
   }
 
-  /** One-second slices of publishing and requests to {@code port} until the compiler threads of {@code procs} are quiet. */
-  private int warmUntilJitQuiet(List<Proc> procs, int port, String body) throws Exception {
+  /** One-second slices of publishing and requests to {@code port} until the compiler threads of {@code procs} are quiet (at most {@link #b4JitWaitS}). */
+  private int b4WarmUntilJitQuiet(List<Proc> procs, int port, String body) throws Exception {
     int slices = 0;
     long end = System.nanoTime() + (long) (b4JitWaitS() * 1e9);
     while (System.nanoTime() < end) {
@@ -812,8 +812,8 @@ final class Scenarios {
       // 48,900, 68,400 publishes/s in rounds 0-2 of one development run), and so did the single node's
       // (18,000, 24,000, 65,000 beside 2 nodes, then 43,000, 123,000, 101,000 beside 3 in 2026-11-28T1313Z):
       // the medians measured JVMs compiling on the one core that every server JVM here shares.
-      int slices = warmUntilJitQuiet(nodes, hports.get(0), body);
-      int singleSlices = warmUntilJitQuiet(List.of(single), sp, body);
+      int slices = b4WarmUntilJitQuiet(nodes, hports.get(0), body);
+      int singleSlices = b4WarmUntilJitQuiet(List.of(single), sp, body);
       log("B4 %d nodes warm-up: %d more slices until the cluster's JIT was quiet, %d until the single node's", size, slices,
         singleSlices);
       LoadGen.drain(warm, Long.MAX_VALUE, 300, 10_000);
