@@ -51,7 +51,8 @@ public final class GatewaySecurity {
     this.authenticator = authEnabled ? new Authenticator(vertx, auth) : null;
     this.tokenQueryParam = auth.getString("tokenQueryParam");
     this.perConnection = new RateLimiter(limits.getInteger("messagesPerSecondPerConnection"), System::currentTimeMillis);
-    this.perToken = new RateLimiter(limits.getInteger("messagesPerSecondPerToken"), System::currentTimeMillis);
+    // A subject's rate is the node's, whichever gateway instance each of its connections landed on.
+    this.perToken = NodeLimits.of(vertx).perToken(limits.getInteger("messagesPerSecondPerToken"));
     this.responder = responder;
   }
 

@@ -24,14 +24,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
  * The SockJS bridge's gate: a Vert.x bridge-event hook that decides every socket, frame and delivery.
  * The Vert.x bridge itself is configured to permit everything, so this class is the only authority.
  * <ul>
- *   <li>Socket created: connection limits per node and per client IP, then the token of the
+ *   <li>Socket created: connection limits per node and per client IP (counted across the node's gateway
+ *   instances by {@link NodeLimits}), then the token of the
  *   {@code gateway.auth.tokenQueryParam} query parameter (bad → {@code err invalid_token}, closed with
  *   4401). A socket whose token expires is closed (4401 {@code token_expired}) unless the client sent a
  *   fresh token in an {@code authorization: Bearer ...} frame header first (of any frame, or of a send
@@ -73,11 +73,11 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private final long queueBytes;
   private final long graceMs;
   private final Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
-  private final Map<String, IpCount> perIp = new ConcurrentHashMap<>();
+  /** The node's socket counts, shared with the node's other gateway instances. */
+  private final NodeLimits nodeLimits;
   private final Observability observability;
   private final BurstFlushes burstFlushes;
   private final FanOut<Session> fanOut;
-  private final AtomicInteger pending = new AtomicInteger();
   private long timer = -1;
 
   public SecureBridge(Vertx vertx, GatewaySecurity security, long replyTimeoutMs) {
@@ -94,6 +94,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     this.queueBytes = limits.getInteger("outboundQueueBytes");
     this.graceMs = limits.getInteger("slowClientGraceMs");
     this.observability = Observability.of(vertx);
+    this.nodeLimits = NodeLimits.of(vertx);
     this.burstFlushes = new BurstFlushes(vertx);
     this.fanOut = new FanOut<>(vertx, this::deliver, (address, sockets) -> observability.bridgeMessages("out", address, sockets),
       burstFlushes);
@@ -155,8 +156,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private void created(BridgeEvent event) {
     SockJSSocket sock = event.socket();
     String ip = sock.remoteAddress() == null ? "?" : sock.remoteAddress().hostAddress();
-    IpCount fromIp = perIp.get(ip);
-    if (sessions.size() + pending.get() >= maxPerNode || (fromIp != null && fromIp.get() >= maxPerIp)) {
+    // The per-IP count is checked first, so that a refused socket never holds a node slot.
+    if (nodeLimits.ipFull(ip, maxPerIp) || !nodeLimits.tryTakeSocket(maxPerNode)) {
       error(sock, "too_many_connections", "gateway.limits.maxConnectionsPerNode or maxConnectionsPerIp reached");
       sock.close(CLOSE_TOO_MANY_CONNECTIONS, "too_many_connections");
       event.complete(false);
@@ -165,24 +166,16 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     String token = token(sock.uri());
     Future<Identity> identity = token == null || !security.authEnabled()
       ? Future.succeededFuture(Identity.ANONYMOUS) : security.authenticator.authenticate(token);
-    pending.incrementAndGet();
     identity.onComplete((id, failure) -> {
-      pending.decrementAndGet();
       if (failure != null) {
+        nodeLimits.releaseSocket();
         error(sock, "invalid_token", "the token is malformed, expired or not valid here");
         sock.close(CLOSE_INVALID_TOKEN, "invalid_token");
         event.complete(false);
         return;
       }
       // The session keeps the per-IP counter (and its one copy of the address), not a string of its own.
-      // Counted inside compute(): a close on another event loop that drops a counter at zero cannot then
-      // leave this socket holding a counter the map no longer has.
-      IpCount count = perIp.compute(ip, (k, n) -> {
-        IpCount c = n == null ? new IpCount(k) : n;
-        c.incrementAndGet();
-        return c;
-      });
-      sessions.put(sock, new Session(sock, count, id));
+      sessions.put(sock, new Session(sock, nodeLimits.openedFrom(ip), id));
       node.socketsOpen.incrementAndGet();
       event.complete(true);
     });
@@ -201,7 +194,8 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     if (s != null) {
       s.forEachSubscription(address -> fanOut.unsubscribe(address, s));
       node.socketsOpen.decrementAndGet();
-      perIp.computeIfPresent(s.ip.ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+      nodeLimits.closedFrom(s.ip);
+      nodeLimits.releaseSocket();
     }
   }
 
@@ -542,22 +536,13 @@ public final class SecureBridge implements Handler<BridgeEvent> {
   private record Pending(Message<Object> message, long expiresAt) {
   }
 
-  /** The open sockets of one client IP address. */
-  private static final class IpCount extends AtomicInteger {
-    final String ip;
-
-    IpCount(String ip) {
-      this.ip = ip;
-    }
-  }
-
   /**
    * One socket's state; touched only from its event loop. It is also the socket's per-connection rate
    * limit bucket. Kept small: there is one per open socket.
    */
   private static final class Session extends RateLimiter.Bucket {
     final SockJSSocket sock;
-    final IpCount ip;
+    final NodeLimits.IpCount ip;
     volatile Identity identity;
     /**
      * The addresses subscribed to: null for none, the address itself for one (as most sockets have), else
@@ -572,7 +557,7 @@ public final class SecureBridge implements Handler<BridgeEvent> {
     long dropped;
     int oversize;
 
-    Session(SockJSSocket sock, IpCount ip, Identity identity) {
+    Session(SockJSSocket sock, NodeLimits.IpCount ip, Identity identity) {
       this.sock = sock;
       this.ip = ip;
       this.identity = identity;
