@@ -42,7 +42,11 @@ public class MainVerticle extends VerticleBase {
         .compose(v -> deployIf(producer.getJsonObject("demo"), DemoProducerVerticle::new));
     }
     if (roles.contains("gateway")) {
-      chain = chain.compose(v -> deploy(conf.getJsonObject("gateway"), GatewayVerticle::new));
+      // gateway.instances: one HTTP server (and event loop) each, sharing the port; Vert.x hands each new
+      // connection to the next. What the limits count node-wide they share (NodeLimits).
+      JsonObject gateway = conf.getJsonObject("gateway");
+      chain = chain.compose(v -> vertx.deployVerticle(GatewayVerticle::new,
+        new DeploymentOptions().setConfig(gateway).setInstances(gateway.getInteger("instances"))));
     }
     for (Object className : conf.getJsonArray("deploy")) {
       chain = chain.compose(v -> vertx.deployVerticle((String) className, new DeploymentOptions().setConfig(conf)));

@@ -49,6 +49,7 @@ public final class ConfigValidator {
     RULES.put("gateway", ConfigValidator::object);
     RULES.put("gateway.host", ConfigValidator::nonEmptyString);
     RULES.put("gateway.port", v -> intIn(v, 0, 65535));
+    RULES.put("gateway.instances", v -> intIn(v, 1, 256));
     RULES.put("gateway.bodyLimit", v -> intIn(v, 1, 64 * 1024 * 1024));
     RULES.put("gateway.requestTimeoutMs", v -> intIn(v, 1, 600_000));
     RULES.put("gateway.maxRequestTimeoutMs", v -> intIn(v, 1, 600_000));

@@ -12,6 +12,7 @@ public enum Setting {
   DEPLOY("deploy", "--deploy", "BUSBAR_DEPLOY", Kind.LIST),
   HTTP_HOST("gateway.host", "--http-host", "BUSBAR_HTTP_HOST", Kind.STRING),
   HTTP_PORT("gateway.port", "--http-port", "BUSBAR_HTTP_PORT", Kind.INT),
+  GATEWAY_INSTANCES("gateway.instances", "--gateway-instances", "BUSBAR_GATEWAY_INSTANCES", Kind.INT),
   CLUSTER_NAME("cluster.name", "--cluster-name", "BUSBAR_CLUSTER_NAME", Kind.STRING),
   CLUSTER_HOST("cluster.host", "--cluster-host", "BUSBAR_CLUSTER_HOST", Kind.STRING),
   CLUSTER_PORT("cluster.port", "--cluster-port", "BUSBAR_CLUSTER_PORT", Kind.INT),

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * The node's HTTP server: the HTTP API under {@code /api} (see {@link HttpApi}, {@link DirectApiEndpoint}
  * for plain publishes and sends, and, for acknowledged delivery and dead letters, {@link DeliverApi}),
  * the SockJS event-bus bridge at {@code gateway.sockjs.path} (see {@link EventBridge}), and
- * {@code /health}, {@code /ready}, {@code /metrics} and the console (see {@link ObservedRoutes}). Every
+ * {@code /health}, {@code /ready}, {@code /metrics} and the console (see {@link ObservedRoutes}). A node
+ * deploys {@code gateway.instances} of it, each an HTTP server on its own event loop sharing the one port;
+ * what the limits count for the whole node they keep in {@link io.busbar.gateway.security.NodeLimits}. Every
  * caller is checked by {@link GatewaySecurity}: it publishes, sends and subscribes to what its grants
  * allow. Start-up fails if a key file cannot be read or the port cannot be bound; every request error is
  * answered as JSON {@code {"error","message"}}.
@@ -99,7 +101,7 @@ public class GatewayVerticle extends VerticleBase {
     // that takes it keeps a deflater and an inflater, about 100 KB of native memory (measured: 122 KB RSS
     // per idle bridge socket with it, 20 KB without), for frames of a few hundred bytes of JSON.
     boolean compression = conf.getJsonObject("sockjs").getBoolean("compression");
-    HttpServerOptions options = new HttpServerOptions().setHost(conf.getString("host")).setPort(conf.getInteger("port"))
+    HttpServerOptions options = new HttpServerOptions().setHost(conf.getString("host")).setPort(port(conf))
       .setPerMessageWebSocketCompressionSupported(compression).setPerFrameWebSocketCompressionSupported(compression);
     RawBridgeEndpoint raw = bridge.rawEndpoint(security.origins);
     DirectApiEndpoint direct = new DirectApiEndpoint(api, deliver, security, outcomes, conf.getInteger("bodyLimit"));
@@ -111,7 +113,13 @@ public class GatewayVerticle extends VerticleBase {
       .onSuccess(s -> {
         server = s;
         listening = true;
-        LOG.info("gateway listening on {}:{}", conf.getString("host"), s.actualPort());
+        int instances = conf.getInteger("instances", 1);
+        if (instances == 1) {
+          LOG.info("gateway listening on {}:{}", conf.getString("host"), s.actualPort());
+        } else {
+          // One line per instance, so that the log shows every event loop that serves the port.
+          LOG.info("gateway listening on {}:{} (one of gateway.instances {})", conf.getString("host"), s.actualPort(), instances);
+        }
       });
   }
 
@@ -125,6 +133,16 @@ public class GatewayVerticle extends VerticleBase {
     }
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
     return Future.join(unsubscribed, closed);
+  }
+
+  /**
+   * {@code gateway.port}, except that port 0 (any free port) with several instances becomes -1: Vert.x
+   * binds each server on port 0 to a port of its own, and a negative port to one free port that every
+   * server asking for the same negative port shares.
+   */
+  static int port(JsonObject conf) {
+    int port = conf.getInteger("port");
+    return port == 0 && conf.getInteger("instances", 1) > 1 ? -1 : port;
   }
 
   /** The port actually bound (useful when {@code gateway.port} is 0). */

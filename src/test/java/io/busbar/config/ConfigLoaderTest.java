@@ -117,6 +117,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void gatewayInstancesDefaultToOneAndComeFromTheEnvironmentOrAFlag() {
+    assertThat(ConfigLoader.load(NONE, NONE).getJsonObject("gateway").getInteger("instances")).isEqualTo(1);
+    assertThat(ConfigLoader.load(NONE, Map.of("BUSBAR_GATEWAY_INSTANCES", "4")).getJsonObject("gateway").getInteger("instances"))
+      .isEqualTo(4);
+    assertThat(ConfigLoader.load(Map.of("--gateway-instances", "2"), NONE).getJsonObject("gateway").getInteger("instances"))
+      .isEqualTo(2);
+    assertThatThrownBy(() -> ConfigLoader.load(NONE, Map.of("BUSBAR_GATEWAY_INSTANCES", "0")))
+      .isInstanceOf(ConfigException.class)
+      .hasMessageContaining("gateway.instances (--gateway-instances, BUSBAR_GATEWAY_INSTANCES): must be a whole number from 1 to 256, got 0");
+  }
+
+  @Test
   void unknownRoleIsNamed() {
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("--roles", "producer,gatway"), NONE))
       .isInstanceOf(ConfigException.class)

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -27,22 +28,29 @@ import static io.busbar.testing.BridgeClient.err;
 import static io.busbar.testing.BridgeClient.rec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Each limit of {@code gateway.limits} (set low here) is hit and answered with its documented error. */
+/**
+ * Each limit of {@code gateway.limits} (set low here) is hit and answered with its documented error; on
+ * one gateway instance here, on two in {@link LimitsAcrossGatewayInstancesTest}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LimitsTest {
-  @TempDir
-  static Path dir;
-  private static TestCluster cluster;
-  private static NodeContext node;
-  private static Vertx client;
-  private static int port;
+  private TestCluster cluster;
+  private NodeContext node;
+  private Vertx client;
+  private int port;
   private final List<BridgeClient> sockets = new ArrayList<>();
 
+  /** {@code gateway.instances}: the connections of each test are shared out between this many event loops. */
+  int gatewayInstances() {
+    return 1;
+  }
+
   @BeforeAll
-  static void start() throws Exception {
+  void start(@TempDir Path dir) throws Exception {
     cluster = new TestCluster(1);
     node = NodeContext.of(cluster.start(0, dir, conf -> {
       conf.put("roles", new JsonArray().add("consumer").add("gateway"));
-      JsonObject gateway = conf.getJsonObject("gateway").put("bodyLimit", 2048);
+      JsonObject gateway = conf.getJsonObject("gateway").put("bodyLimit", 2048).put("instances", gatewayInstances());
       Jwts.authConfig(gateway.getJsonObject("auth"));
       gateway.getJsonObject("limits").put("maxConnectionsPerIp", 3).put("maxConnectionsPerNode", 4)
         .put("maxSubscriptionsPerSocket", 3).put("maxMessageBytes", 1024).put("oversizeFramesBeforeClose", 3)
@@ -53,7 +61,7 @@ class LimitsTest {
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  void stop() throws Exception {
     TestCluster.close(client, cluster);
   }
 

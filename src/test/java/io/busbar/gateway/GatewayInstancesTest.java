@@ -1,0 +1,162 @@
+package io.busbar.gateway;
+
+import io.busbar.BusbarNode;
+import io.busbar.observe.Observability;
+import io.busbar.testing.BridgeClient;
+import io.busbar.testing.TestCluster;
+import io.busbar.testing.Wait;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static io.busbar.testing.BridgeClient.rec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A node with {@code gateway.instances} 2: one HTTP server per event loop on the one port, Vert.x handing
+ * each new connection to the next. Clients must not be able to tell: every connection is served, an
+ * event reaches the sockets of both instances, and a SockJS session whose requests land on different
+ * instances keeps working. (That the limits count node-wide is {@code LimitsAcrossGatewayInstancesTest}.)
+ */
+class GatewayInstancesTest {
+  @TempDir
+  static Path dir;
+  private static TestCluster cluster;
+  private static BusbarNode node;
+  private static Vertx client;
+  private static int port;
+  private final List<BridgeClient> sockets = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new TestCluster(2);
+    node = cluster.start(0, dir, conf -> {
+      conf.put("roles", new JsonArray().add("consumer").add("gateway"));
+      conf.getJsonObject("gateway").put("instances", 2);
+    });
+    port = cluster.httpPort(0);
+    client = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    TestCluster.close(client, cluster);
+  }
+
+  @AfterEach
+  void closeSockets() {
+    sockets.forEach(BridgeClient::close);
+  }
+
+  @Test
+  void anEventReachesTheSocketsOfBothInstances() {
+    String address = "events.spread." + shortId();
+    for (int i = 0; i < 4; i++) {
+      BridgeClient socket = BridgeClient.connect(port, null);
+      sockets.add(socket);
+      socket.send(new JsonObject().put("type", "register").put("address", address));
+    }
+    // Each instance's fan-out holds one bus consumer per address, whatever its number of sockets: two
+    // consumers for four sockets means the connections were shared out between the two instances.
+    Wait.until("both instances subscribed to " + address, () -> handlers(address) == 2);
+
+    WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+    HttpResponse<Buffer> published = Wait.await(http.post(port, "127.0.0.1", "/api/publish/" + address)
+      .putHeader("content-type", "application/json").sendBuffer(Buffer.buffer("{\"n\":1}")));
+    assertThat(published.statusCode()).isEqualTo(202);
+    for (BridgeClient socket : sockets) {
+      JsonObject frame = socket.await("the event on every socket", rec(address));
+      assertThat(frame.getJsonObject("body")).isEqualTo(new JsonObject().put("n", 1));
+    }
+  }
+
+  @Test
+  void everyConnectionIsServed() {
+    // A connection each: Vert.x alternates them between the instances.
+    WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+    List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      answers.add(http.post(port, "127.0.0.1", "/api/publish/events.many").putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer(String.valueOf(i))));
+      answers.add(http.get(port, "127.0.0.1", "/health").send());
+    }
+    Wait.await(Future.join(answers));
+    assertThat(answers).allSatisfy(a -> assertThat(a.result().statusCode()).isIn(200, 202));
+  }
+
+  @Test
+  void anXhrSessionWorksWhicheverInstanceEachRequestReaches() {
+    String session = "/eventbus/000/" + shortId();
+    // No keep-alive: each request on a new connection, so the session's requests alternate between instances.
+    WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+    HttpResponse<Buffer> open = Wait.await(http.post(port, "127.0.0.1", session + "/xhr").send());
+    assertThat(open.bodyAsString().trim()).isEqualTo("o");
+
+    List<JsonObject> frames = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      String message = new JsonObject().put("type", "send").put("address", "svc.echo")
+        .put("body", new JsonObject().put("i", i)).put("replyAddress", "r" + i).encode();
+      HttpResponse<Buffer> sent = Wait.await(http.post(port, "127.0.0.1", session + "/xhr_send")
+        .putHeader("content-type", "text/plain;charset=UTF-8").sendBuffer(Buffer.buffer(new JsonArray().add(message).encode())));
+      assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(204);
+    }
+    Wait.until("the four echo replies over xhr", () -> {
+      String text = Wait.await(http.post(port, "127.0.0.1", session + "/xhr").send()).bodyAsString().trim();
+      if (text.startsWith("a")) {
+        new JsonArray(text.substring(1)).forEach(f -> frames.add(new JsonObject((String) f)));
+      }
+      return frames.stream().filter(f -> "rec".equals(f.getString("type"))).count() == 4;
+    });
+    assertThat(frames.stream().filter(f -> "rec".equals(f.getString("type"))).map(f -> f.getString("address")).collect(Collectors.toSet()))
+      .isEqualTo(Set.of("r0", "r1", "r2", "r3"));
+  }
+
+  @Test
+  void portZeroIsOneFreePortForEveryInstance() throws Exception {
+    BusbarNode anyPort = cluster.start(1, dir, conf -> {
+      conf.put("roles", new JsonArray().add("gateway"));
+      conf.getJsonObject("gateway").put("port", 0).put("instances", 3);
+    });
+    // Vert.x's own record of what it bound: with port 0 taken literally, each instance would have a port of its own.
+    Set<Integer> bound = ((VertxInternal) anyPort.vertx()).sharedTcpServers().values().stream()
+      .map(server -> server.actualPort()).collect(Collectors.toSet());
+    assertThat(bound).hasSize(1);
+    int actual = bound.iterator().next();
+    assertThat(actual).isPositive();
+    WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+    for (int i = 0; i < 6; i++) {
+      assertThat(Wait.await(http.get(actual, "127.0.0.1", "/health").send()).statusCode()).isEqualTo(200);
+    }
+  }
+
+  /** The node's {@code vertx_eventbus_handlers} for {@code address}, from its own Prometheus scrape. */
+  private static int handlers(String address) {
+    Matcher m = Pattern.compile("(?m)^vertx_eventbus_handlers\\{address=\"" + Pattern.quote(address) + "\",?[^}]*} ([0-9.]+)$")
+      .matcher(Observability.of(node.vertx()).scrape());
+    return m.find() ? (int) Double.parseDouble(m.group(1)) : 0;
+  }
+
+  private static String shortId() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+}
