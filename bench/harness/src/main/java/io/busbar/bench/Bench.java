@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code latest.md}/{@code latest.svg}. This JVM is the load generator (pinned by run.sh); servers are
  * child processes pinned to the server core. A scenario that fails is recorded as failed and the run
  * goes on. Usage: {@code Bench BENCH_DIR [--quick] [--only B1,B3] [--server-cores 0] [--load-cores 1]
- * [--nats-server PATH] [--busbar-flag -XX:...] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...] [--b3-burst N] [--b3-raw]}.
+ * [--nats-server PATH] [--busbar-flag -XX:...] [--busbar-arg --gateway-instances --busbar-arg 2] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...] [--b3-burst N] [--b3-raw]}.
  */
 public final class Bench {
   private Bench() {
@@ -38,6 +38,7 @@ public final class Bench {
     String loadCores = "1";
     String nats = "nats-server";
     List<String> busbarFlags = new ArrayList<>();
+    List<String> busbarArgs = new ArrayList<>();
     String machine = "";
     Path compareJar = null;
     Integer rounds = null;
@@ -52,6 +53,7 @@ public final class Bench {
         case "--load-cores" -> loadCores = args[++i];
         case "--nats-server" -> nats = args[++i];
         case "--busbar-flag" -> busbarFlags.add(args[++i]);
+        case "--busbar-arg" -> busbarArgs.add(args[++i]);
         case "--machine" -> machine = args[++i];
         case "--compare-jar" -> compareJar = Path.of(args[++i]).toAbsolutePath();
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
@@ -63,6 +65,7 @@ public final class Bench {
     }
     Env env = new Env(quick, benchDir, serverCores.isEmpty() ? null : serverCores, loadCores, nats);
     env.extraBusbarFlags.addAll(busbarFlags);
+    env.extraBusbarArgs.addAll(busbarArgs);
     env.compareJar = compareJar;
     // --quick validates that every scenario runs and reports, in under 3 minutes: one round each.
     env.rounds = rounds != null ? rounds : quick ? 1 : 3;

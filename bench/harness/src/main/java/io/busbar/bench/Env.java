@@ -34,6 +34,8 @@ final class Env {
   final String loadCores;
   final String natsServer;
   final List<String> extraBusbarFlags = new ArrayList<>();
+  /** Program arguments for the Busbar under test only, not a --compare-jar (to compare settings of one build). */
+  final List<String> extraBusbarArgs = new ArrayList<>();
   /**
    * With --compare-jar: B1 runs this other Busbar build as its baseline, and B3 runs it beside Busbar
    * instead of the peers (before/after a change, same run).
@@ -72,6 +74,7 @@ final class Env {
   Env unpinned() {
     Env e = new Env(quick, bench, null, loadCores, natsServer, procs);
     e.extraBusbarFlags.addAll(extraBusbarFlags);
+    e.extraBusbarArgs.addAll(extraBusbarArgs);
     return e;
   }
 
@@ -114,6 +117,9 @@ final class Env {
     cmd.addAll(List.of("-jar", jar.toString(), "--cluster-name", cluster, "--cluster-port", String.valueOf(clusterPort),
       "--members", members.toString(), "--http-port", String.valueOf(httpPort), "--roles", roles,
       "--conf", busbarConf.toString()));
+    if (jar.equals(busbarJar)) {
+      cmd.addAll(extraBusbarArgs);
+    }
     return Proc.start(this, name, cmd);
   }
 
