@@ -96,7 +96,8 @@ public final class Main {
     JsonObject gateway = config.getJsonObject("gateway");
     log.info("Busbar node {} ready: roles {}{}", node.nodeId(), config.getJsonArray("roles").encode(),
       config.getJsonArray("roles").contains("gateway")
-        ? ", HTTP on http://" + gateway.getString("host") + ":" + gateway.getInteger("port") : "");
+        // The port bound, not the one asked for: with gateway.port 0 that is the only way to learn it.
+        ? ", HTTP on http://" + gateway.getString("host") + ":" + NodeContext.of(node.vertx()).httpPort() : "");
     if (exitWhenReady) {
       return stop(node, log);
     }

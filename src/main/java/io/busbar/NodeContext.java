@@ -26,6 +26,8 @@ public final class NodeContext implements Shareable {
   public final AtomicLong eventsOut = new AtomicLong();
   public final AtomicInteger socketsOpen = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
+  /** The port the gateway bound, once it listens; -1 before (and on a node without the gateway role). */
+  private volatile int httpPort = -1;
   private final BooleanSupplier clusterActive;
   private final IntSupplier clusterSize;
   private final HazelcastInstance hazelcast;
@@ -46,6 +48,16 @@ public final class NodeContext implements Shareable {
    */
   public HazelcastInstance hazelcast() {
     return hazelcast;
+  }
+
+  /** The HTTP port the gateway listens on (the one bound, also when {@code gateway.port} is 0), or -1. */
+  public int httpPort() {
+    return httpPort;
+  }
+
+  /** Called by the gateway once it listens. */
+  public void httpListening(int port) {
+    httpPort = port;
   }
 
   /** True once the node has begun a graceful drain (SIGTERM): readiness is false from then on. */

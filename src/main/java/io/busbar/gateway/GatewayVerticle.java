@@ -1,6 +1,7 @@
 package io.busbar.gateway;
 
 import io.busbar.ApiError;
+import io.busbar.NodeContext;
 import io.busbar.gateway.security.GatewaySecurity;
 import io.busbar.gateway.security.SecureBridge;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
@@ -113,6 +114,7 @@ public class GatewayVerticle extends VerticleBase {
       .onSuccess(s -> {
         server = s;
         listening = true;
+        NodeContext.of(vertx).httpListening(s.actualPort());
         int instances = conf.getInteger("instances", 1);
         if (instances == 1) {
           LOG.info("gateway listening on {}:{}", conf.getString("host"), s.actualPort());

@@ -1,6 +1,7 @@
 package io.busbar.gateway;
 
 import io.busbar.BusbarNode;
+import io.busbar.NodeContext;
 import io.busbar.observe.Observability;
 import io.busbar.testing.BridgeClient;
 import io.busbar.testing.TestCluster;
@@ -143,6 +144,8 @@ class GatewayInstancesTest {
     assertThat(bound).hasSize(1);
     int actual = bound.iterator().next();
     assertThat(actual).isPositive();
+    // What the node's "ready" log line reports as its HTTP address.
+    assertThat(NodeContext.of(anyPort.vertx()).httpPort()).isEqualTo(actual);
     WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
     for (int i = 0; i < 6; i++) {
       assertThat(Wait.await(http.get(actual, "127.0.0.1", "/health").send()).statusCode()).isEqualTo(200);

@@ -28,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three real JVMs from the fat jar, each with other roles, on one loopback cluster: two gateways (A, B)
  * and a consumer (C). What enters over HTTP on one gateway must reach the consumer on another JVM and a
  * SockJS client on the other gateway, and a request through a gateway must be answered by the consumer.
+ * B runs two gateway instances ({@code --gateway-instances 2}), as an operator would on a bigger machine.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ForkedClusterIT {
@@ -54,7 +55,10 @@ class ForkedClusterIT {
     int httpA = Ports.free();
     int httpB = Ports.free();
     start("cluster-a", cluster, base, httpA, members, "gateway");
-    start("cluster-b", cluster, base + 1, httpB, members, "gateway");
+    ForkedNode b = start("cluster-b", cluster, base + 1, httpB, members, "gateway", "--gateway-instances", "2");
+    assertThat(b.output()).contains("ready: roles [\"gateway\"], HTTP on http://127.0.0.1:" + httpB);
+    assertThat(b.output().split("gateway listening on 127.0.0.1:" + httpB + " \\(one of gateway.instances 2\\)", -1))
+      .as("one 'listening' line per instance in " + b.log).hasSize(3);
     ForkedNode c = start("cluster-c", cluster, base + 2, Ports.free(), members, "consumer");
     String nodeIdC = nodeId(c);
     // C keeps the default consumer.eventLog.file, relative to its own working directory.
@@ -105,9 +109,12 @@ class ForkedClusterIT {
     }
   }
 
-  private ForkedNode start(String name, String cluster, int clusterPort, int httpPort, String members, String roles) throws Exception {
+  private ForkedNode start(String name, String cluster, int clusterPort, int httpPort, String members, String roles,
+                           String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--roles", roles));
+    all.addAll(List.of(args));
     ForkedNode node = ForkedNode.start(name, work.resolve(name), ForkedNode.clusterEnv(cluster, clusterPort, httpPort, members),
-      "--roles", roles);
+      all.toArray(String[]::new));
     nodes.add(node);
     return node.awaitReady(START);
   }
