@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three real JVMs from the fat jar, each with other roles, on one loopback cluster: two gateways (A, B)
  * and a consumer (C). What enters over HTTP on one gateway must reach the consumer on another JVM and a
  * SockJS client on the other gateway, and a request through a gateway must be answered by the consumer.
- * B runs two gateway instances ({@code --gateway-instances 2}), as an operator would on a bigger machine.
+ * B runs two gateway instances ({@code --gateway-instances 2}), as an operator would on a bigger machine,
+ * and its SIGTERM must close the SockJS sockets of both.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ForkedClusterIT {
@@ -106,6 +107,19 @@ class ForkedClusterIT {
       assertThat(reply).as("svc.echo reply over B's bridge").isNotNull();
       assertThat(reply.getJsonObject("body")).isEqualTo(question);
       assertThat(reply.getJsonObject("headers").getString("busbar-node")).isEqualTo(nodeIdC);
+    }
+
+    // SIGTERM of B drains both of its instances: two new connections land on one each, and both are
+    // closed with 1012 (service restart: reconnect elsewhere) before B exits.
+    try (BridgeClient first = BridgeClient.connect(httpB, null); BridgeClient second = BridgeClient.connect(httpB, null)) {
+      for (BridgeClient socket : List.of(first, second)) {
+        socket.send(new JsonObject().put("type", "ping"));
+      }
+      assertThat(b.stop(Duration.ofSeconds(40))).as("B's exit code after SIGTERM").isZero();
+      for (BridgeClient socket : List.of(first, second)) {
+        socket.awaitClosed("closed by B's drain", Duration.ofSeconds(10));
+        assertThat(socket.closeCode).isEqualTo((short) 1012);
+      }
     }
   }
 
