@@ -31,7 +31,7 @@ import java.util.function.BiConsumer;
  * <p>
  * A message is copied, wrapped in its {@code rec} envelope and encoded once, then the same bytes are
  * handed to every subscribed socket (as one {@link SharedFrame}, which raw sockets write by reference);
- * the cluster holds one registration per address and node instead of one per socket. Before each
+ * the cluster holds one registration per address and gateway instance instead of one per socket. Before each
  * message {@link BurstFlushes} decides whether the sockets' flushes wait for the rest of a burst. A
  * published message reaches every subscriber; a sent one (or a request) reaches one, round robin, as it
  * would have reached one of the per-socket consumers. Consumes whatever address a socket subscribed to;
