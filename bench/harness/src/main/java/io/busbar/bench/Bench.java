@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
  * {@code latest.md}/{@code latest.svg}. This JVM is the load generator (pinned by run.sh); servers are
  * child processes pinned to the server core. A scenario that fails is recorded as failed and the run
  * goes on. Usage: {@code Bench BENCH_DIR [--quick] [--only B1,B3] [--server-cores 0] [--load-cores 1]
- * [--nats-server PATH] [--busbar-flag -XX:...] [--busbar-arg --gateway-instances --busbar-arg 2] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b3-subs 5000,...] [--b3-burst N] [--b3-raw]}.
+ * [--nats-server PATH] [--busbar-flag -XX:...] [--busbar-arg --gateway-instances --busbar-arg 2] [--compare-jar OTHER_BUSBAR.jar] [--rounds N] [--b1-instances N] [--b3-subs 5000,...] [--b3-burst N] [--b3-raw]}.
  */
 public final class Bench {
   private Bench() {
@@ -45,6 +45,7 @@ public final class Bench {
     int[] b3Subs = null;
     Integer b3Burst = null;
     boolean b3Raw = false;
+    int b1Instances = 1;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -60,6 +61,7 @@ public final class Bench {
         case "--b3-subs" -> b3Subs = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--b3-burst" -> b3Burst = Integer.parseInt(args[++i]);
         case "--b3-raw" -> b3Raw = true;
+        case "--b1-instances" -> b1Instances = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -72,6 +74,7 @@ public final class Bench {
     env.b3Subs = b3Subs;
     env.b3Burst = b3Burst;
     env.b3Raw = b3Raw;
+    env.b1Instances = b1Instances;
     Runtime.getRuntime().addShutdownHook(new Thread(env::stopAll));
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     String date = now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HHmm'Z'"));

@@ -45,6 +45,8 @@ final class Env {
   int rounds = 3;
   /** --b3-raw: B3 also fans out through the raw WebSocket broadcast (server CPU per delivery against it). */
   boolean b3Raw;
+  /** B1's instances of each server: Busbar's gateway.instances and the bare server's verticle instances. */
+  int b1Instances = 1;
   /** --b3-subs: B3's subscriber counts instead of the defaults (say 5000 for one before/after size). */
   int[] b3Subs;
   /** --b3-burst: events per B3 burst instead of 30 (a longer burst to profile, say); null for the default. */
@@ -107,6 +109,12 @@ final class Env {
   }
 
   Proc busbar(Path jar, String name, String cluster, int clusterPort, List<Integer> memberPorts, int httpPort, String roles) throws IOException {
+    return busbar(jar, name, cluster, clusterPort, memberPorts, httpPort, roles, List.of());
+  }
+
+  /** The same, with program arguments for this node alone (after any --busbar-arg). */
+  Proc busbar(Path jar, String name, String cluster, int clusterPort, List<Integer> memberPorts, int httpPort, String roles,
+              List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java"));
     cmd.addAll(SERVER_JVM_FLAGS);
     cmd.addAll(extraBusbarFlags);
@@ -120,22 +128,29 @@ final class Env {
     if (jar.equals(busbarJar)) {
       cmd.addAll(extraBusbarArgs);
     }
+    cmd.addAll(args);
     return Proc.start(this, name, cmd);
   }
 
   /** A single-member Busbar node with all roles, ready. */
   Proc busbarSingle(String name, int httpPort) throws Exception {
+    return busbarSingle(busbarJar, name, httpPort, List.of());
+  }
+
+  /** The same from {@code jar}, with program arguments for it alone. */
+  Proc busbarSingle(Path jar, String name, int httpPort, List<String> args) throws Exception {
     int cp = freePort();
-    Proc p = busbar(name, clusterName(), cp, List.of(cp), httpPort, "producer,consumer,gateway");
+    Proc p = busbar(jar, name, clusterName(), cp, List.of(cp), httpPort, "producer,consumer,gateway", args);
     p.awaitHttp("http://127.0.0.1:" + httpPort + "/ready", 60_000);
     return p;
   }
 
   /** A baseline main class from the harness jar, with the server JVM flags. */
-  Proc baseline(String name, String mainClass, int port) throws IOException {
+  Proc baseline(String name, String mainClass, int port, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java"));
     cmd.addAll(SERVER_JVM_FLAGS);
     cmd.addAll(List.of("-cp", benchJar.toString(), "io.busbar.bench.baseline." + mainClass, String.valueOf(port)));
+    cmd.addAll(List.of(args));
     return Proc.start(this, name, cmd);
   }
 

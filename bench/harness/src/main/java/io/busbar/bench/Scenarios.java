@@ -64,16 +64,17 @@ final class Scenarios {
   JsonObject b1() throws Exception {
     int hp = Env.freePort();
     int bp = Env.freePort();
-    Proc busbar = env.busbarSingle("b1-busbar", hp);
+    // The same instance count on both sides (the rule); 1 unless --b1-instances says otherwise.
+    int instances = env.b1Instances;
+    List<String> gatewayInstances = instances == 1 ? List.of() : List.of("--gateway-instances", String.valueOf(instances));
+    Proc busbar = env.busbarSingle(env.busbarJar, "b1-busbar", hp, gatewayInstances);
     Proc bare;
     String baseName = env.compareJar == null ? "bare-vertx" : "busbar-compare";
     if (env.compareJar == null) {
-      bare = env.baseline("b1-bare", "BareHttpServer", bp);
+      bare = env.baseline("b1-bare", "BareHttpServer", bp, String.valueOf(instances));
       bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 30_000);
     } else {
-      int cp = Env.freePort();
-      bare = env.busbar(env.compareJar, "b1-compare", Env.clusterName(), cp, List.of(cp), bp, "producer,consumer,gateway");
-      bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 60_000);
+      bare = env.busbarSingle(env.compareJar, "b1-compare", bp, gatewayInstances);
     }
     Stats stats = new Stats();
     String body = Deliveries.event(-1, 0);
@@ -108,7 +109,7 @@ final class Scenarios {
     JsonObject base = stats.median(baseName);
     double ratio = Stats.ratio(b.getDouble("reqPerSec", Double.NaN), base.getDouble("reqPerSec", Double.NaN));
     return new JsonObject().put("id", "B1").put("title", "HTTP ingress: POST /api/publish, closed loop, " + connections
-        + " connections x " + depth + " pipelined, raw HTTP/1.1 load")
+        + " connections x " + depth + " pipelined, raw HTTP/1.1 load" + (instances == 1 ? "" : ", " + instances + " instances of each server"))
       .put("target", "req/s >= 0.85x bare Vert.x").put("rows", new JsonArray().add(b).add(base))
       .put("ratios", new JsonObject().put("reqPerSec", ratio)
         .put("server CPU per request", Stats.ratio(b.getDouble("serverCpuUsPerReq", Double.NaN), base.getDouble("serverCpuUsPerReq", Double.NaN)))

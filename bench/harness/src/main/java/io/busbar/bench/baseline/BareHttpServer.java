@@ -1,14 +1,15 @@
 package io.busbar.bench.baseline;
 
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 
 /**
- * Baseline of B1: a bare Vert.x HTTP server (one verticle instance, like Busbar's gateway) that reads
- * the body of any POST and answers 202 with a small JSON body; the ceiling Busbar's ingress is held to.
- * Usage: {@code BareHttpServer PORT}.
+ * Baseline of B1: a bare Vert.x HTTP server (as many verticle instances as Busbar's gateway has, one by
+ * default) that reads the body of any POST and answers 202 with a small JSON body; the ceiling Busbar's
+ * ingress is held to. Usage: {@code BareHttpServer PORT [INSTANCES]}.
  */
 public class BareHttpServer extends VerticleBase {
   private final int port;
@@ -20,7 +21,9 @@ public class BareHttpServer extends VerticleBase {
 
   public static void main(String[] args) {
     Vertx vertx = Vertx.vertx();
-    vertx.deployVerticle(new BareHttpServer(Integer.parseInt(args[0])))
+    int port = Integer.parseInt(args[0]);
+    int instances = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+    vertx.deployVerticle(() -> new BareHttpServer(port), new DeploymentOptions().setInstances(instances))
       .onSuccess(id -> System.out.println("bare HTTP server ready on " + args[0]))
       .onFailure(e -> {
         e.printStackTrace();
