@@ -9,6 +9,7 @@ import io.busbar.testing.Wait;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +30,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static io.busbar.testing.BridgeClient.rec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -88,6 +90,32 @@ class GatewayInstancesTest {
     for (BridgeClient socket : sockets) {
       JsonObject frame = socket.await("the event on every socket", rec(address));
       assertThat(frame.getJsonObject("body")).isEqualTo(new JsonObject().put("n", 1));
+    }
+  }
+
+  @Test
+  void oneSendersEventsReachEverySocketOfEitherInstanceInTheOrderSent() {
+    String address = "events.ordered." + shortId();
+    for (int i = 0; i < 4; i++) {
+      BridgeClient socket = BridgeClient.connect(port, null);
+      sockets.add(socket);
+      socket.send(new JsonObject().put("type", "register").put("address", address));
+    }
+    Wait.until("both instances subscribed to " + address, () -> handlers(address) == 2);
+    // One sender: one keep-alive connection, its requests pipelined, so they all reach one instance.
+    WebClient http = WebClient.create(client, new WebClientOptions().setPipelining(true).setPipeliningLimit(16),
+      new PoolOptions().setHttp1MaxSize(1));
+    List<Future<HttpResponse<Buffer>>> answers = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      answers.add(http.post(port, "127.0.0.1", "/api/publish/" + address).putHeader("content-type", "application/json")
+        .sendBuffer(Buffer.buffer("{\"seq\":" + i + "}")));
+    }
+    Wait.await(Future.all(answers));
+    List<Integer> sent = IntStream.range(0, 200).boxed().toList();
+    for (BridgeClient socket : sockets) {
+      Wait.until("200 events on a socket", () -> socket.count(rec(address)) >= 200);
+      List<Integer> seen = socket.frames.stream().filter(rec(address)).map(f -> f.getJsonObject("body").getInteger("seq")).toList();
+      assertThat(seen).as("a socket's events").isEqualTo(sent);
     }
   }
 
