@@ -44,9 +44,9 @@ public class MainVerticle extends VerticleBase {
     if (roles.contains("gateway")) {
       // gateway.instances: one HTTP server (and event loop) each, sharing the port; Vert.x hands each new
       // connection to the next. What the limits count node-wide they share (NodeLimits).
-      JsonObject gateway = conf.getJsonObject("gateway");
-      chain = chain.compose(v -> vertx.deployVerticle(GatewayVerticle::new,
-        new DeploymentOptions().setConfig(gateway).setInstances(gateway.getInteger("instances"))));
+      int instances = GatewayVerticle.instances(conf.getJsonObject("gateway"));
+      JsonObject gateway = conf.getJsonObject("gateway").copy().put("instances", instances);
+      chain = chain.compose(v -> vertx.deployVerticle(GatewayVerticle::new, new DeploymentOptions().setConfig(gateway).setInstances(instances)));
     }
     for (Object className : conf.getJsonArray("deploy")) {
       chain = chain.compose(v -> vertx.deployVerticle((String) className, new DeploymentOptions().setConfig(conf)));

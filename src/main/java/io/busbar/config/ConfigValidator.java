@@ -49,7 +49,8 @@ public final class ConfigValidator {
     RULES.put("gateway", ConfigValidator::object);
     RULES.put("gateway.host", ConfigValidator::nonEmptyString);
     RULES.put("gateway.port", v -> intIn(v, 0, 65535));
-    RULES.put("gateway.instances", v -> intIn(v, 1, 256));
+    RULES.put("gateway.instances", v -> "auto".equals(v) ? null
+      : intIn(v, 1, 256) == null ? null : "must be \"auto\" (one per core) or a whole number from 1 to 256");
     RULES.put("gateway.bodyLimit", v -> intIn(v, 1, 64 * 1024 * 1024));
     RULES.put("gateway.requestTimeoutMs", v -> intIn(v, 1, 600_000));
     RULES.put("gateway.maxRequestTimeoutMs", v -> intIn(v, 1, 600_000));

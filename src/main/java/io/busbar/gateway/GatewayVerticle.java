@@ -115,7 +115,7 @@ public class GatewayVerticle extends VerticleBase {
         server = s;
         listening = true;
         NodeContext.of(vertx).httpListening(s.actualPort());
-        int instances = conf.getInteger("instances", 1);
+        int instances = instances(conf);
         if (instances == 1) {
           LOG.info("gateway listening on {}:{}", conf.getString("host"), s.actualPort());
         } else {
@@ -144,7 +144,17 @@ public class GatewayVerticle extends VerticleBase {
    */
   static int port(JsonObject conf) {
     int port = conf.getInteger("port");
-    return port == 0 && conf.getInteger("instances", 1) > 1 ? -1 : port;
+    return port == 0 && instances(conf) > 1 ? -1 : port;
+  }
+
+  /**
+   * {@code gateway.instances} as a number: {@code "auto"} is one per core the JVM may use (its CPU
+   * affinity and container limit count). Not the default: subscribers on different instances, as on
+   * different nodes, may see events published at once on different connections in different orders.
+   */
+  public static int instances(JsonObject gateway) {
+    Object value = gateway.getValue("instances", 1);
+    return "auto".equals(value) ? Math.max(1, Runtime.getRuntime().availableProcessors()) : ((Number) value).intValue();
   }
 
   /** The port actually bound (useful when {@code gateway.port} is 0). */

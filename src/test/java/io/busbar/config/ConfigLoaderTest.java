@@ -1,5 +1,6 @@
 package io.busbar.config;
 
+import io.busbar.gateway.GatewayVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -121,11 +122,15 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.load(NONE, NONE).getJsonObject("gateway").getInteger("instances")).isEqualTo(1);
     assertThat(ConfigLoader.load(NONE, Map.of("BUSBAR_GATEWAY_INSTANCES", "4")).getJsonObject("gateway").getInteger("instances"))
       .isEqualTo(4);
+    // "auto": one per core this JVM may use.
+    JsonObject auto = ConfigLoader.load(NONE, Map.of("BUSBAR_GATEWAY_INSTANCES", "auto")).getJsonObject("gateway");
+    assertThat(auto.getValue("instances")).isEqualTo("auto");
+    assertThat(GatewayVerticle.instances(auto)).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(ConfigLoader.load(Map.of("--gateway-instances", "2"), NONE).getJsonObject("gateway").getInteger("instances"))
       .isEqualTo(2);
     assertThatThrownBy(() -> ConfigLoader.load(NONE, Map.of("BUSBAR_GATEWAY_INSTANCES", "0")))
       .isInstanceOf(ConfigException.class)
-      .hasMessageContaining("gateway.instances (--gateway-instances, BUSBAR_GATEWAY_INSTANCES): must be a whole number from 1 to 256, got 0");
+      .hasMessageContaining("gateway.instances (--gateway-instances, BUSBAR_GATEWAY_INSTANCES): must be \"auto\" (one per core) or a whole number from 1 to 256, got 0");
   }
 
   @Test
