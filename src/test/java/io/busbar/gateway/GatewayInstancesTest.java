@@ -73,15 +73,7 @@ class GatewayInstancesTest {
 
   @Test
   void anEventReachesTheSocketsOfBothInstances() {
-    String address = "events.spread." + shortId();
-    for (int i = 0; i < 4; i++) {
-      BridgeClient socket = BridgeClient.connect(port, null);
-      sockets.add(socket);
-      socket.send(new JsonObject().put("type", "register").put("address", address));
-    }
-    // Each instance's fan-out holds one bus consumer per address, whatever its number of sockets: two
-    // consumers for four sockets means the connections were shared out between the two instances.
-    Wait.until("both instances subscribed to " + address, () -> handlers(address) == 2);
+    String address = subscribeOnBothInstances("events.spread." + shortId());
 
     WebClient http = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
     HttpResponse<Buffer> published = Wait.await(http.post(port, "127.0.0.1", "/api/publish/" + address)
@@ -95,13 +87,7 @@ class GatewayInstancesTest {
 
   @Test
   void oneSendersEventsReachEverySocketOfEitherInstanceInTheOrderSent() {
-    String address = "events.ordered." + shortId();
-    for (int i = 0; i < 4; i++) {
-      BridgeClient socket = BridgeClient.connect(port, null);
-      sockets.add(socket);
-      socket.send(new JsonObject().put("type", "register").put("address", address));
-    }
-    Wait.until("both instances subscribed to " + address, () -> handlers(address) == 2);
+    String address = subscribeOnBothInstances("events.ordered." + shortId());
     // One sender: one keep-alive connection, its requests pipelined, so they all reach one instance.
     WebClient http = WebClient.create(client, new WebClientOptions().setPipelining(true).setPipeliningLimit(16),
       new PoolOptions().setHttp1MaxSize(1));
@@ -178,6 +164,19 @@ class GatewayInstancesTest {
     for (int i = 0; i < 6; i++) {
       assertThat(Wait.await(http.get(actual, "127.0.0.1", "/health").send()).statusCode()).isEqualTo(200);
     }
+  }
+
+  /** Four sockets subscribed to {@code address}, and waits until they are spread over both instances. */
+  private String subscribeOnBothInstances(String address) {
+    for (int i = 0; i < 4; i++) {
+      BridgeClient socket = BridgeClient.connect(port, null);
+      sockets.add(socket);
+      socket.send(new JsonObject().put("type", "register").put("address", address));
+    }
+    // Each instance's fan-out holds one bus consumer per address, whatever its number of sockets: two
+    // consumers for four sockets means the connections were shared out between the two instances.
+    Wait.until("both instances subscribed to " + address, () -> handlers(address) == 2);
+    return address;
   }
 
   /** The node's {@code vertx_eventbus_handlers} for {@code address}, from its own Prometheus scrape. */
