@@ -64,10 +64,11 @@ final class Scenarios {
   JsonObject b1() throws Exception {
     int hp = Env.freePort();
     int bp = Env.freePort();
-    // The same instance count on both sides (the rule); 1 unless --b1-instances says otherwise. Given
-    // to Busbar explicitly: its default ("auto", one per core it may use) would follow --server-cores.
+    // The same instance count on both sides (the rule); 1 unless --b1-instances says otherwise.
+    // Busbar's default is 1, so the flag is passed only for more: a --compare-jar built before
+    // gateway.instances existed would refuse it.
     int instances = env.b1Instances;
-    List<String> gatewayInstances = List.of("--gateway-instances", String.valueOf(instances));
+    List<String> gatewayInstances = instances == 1 ? List.of() : List.of("--gateway-instances", String.valueOf(instances));
     Proc busbar = env.busbarSingle(env.busbarJar, "b1-busbar", hp, gatewayInstances);
     Proc bare;
     String baseName = env.compareJar == null ? "bare-vertx" : "busbar-compare";
