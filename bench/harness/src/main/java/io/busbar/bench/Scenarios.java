@@ -108,7 +108,7 @@ final class Scenarios {
         int k = (r + i) % n;
         Proc p = procs.get(k);
         // Unrecorded JIT warm-up of the server (and of the load generator): a node runs for days, not seconds.
-        int slices = b1WarmUntilJitQuiet(p, ports.get(k), body, connections, depth, r == 0 ? 25 : 12);
+        int slices = b1WarmUntilJitQuiet(p, ports.get(k), body, connections, depth, r == 0 ? 25 : 6);
         double s0 = p.cpuSeconds();
         long[] jit0 = p.jitAndAllCpuNanos();
         // Raw HTTP/1.1 on TCP: the Vert.x HTTP client's cost per request held the bare baseline at the
