@@ -46,7 +46,7 @@ final class Scenarios {
   }
 
   /** The fewest one-second warm slices before a B1 round (see b1WarmUntilJitQuiet): in --quick, all there are. */
-  private int warmS() {
+  private int b1MinWarmSlices() {
     return env.quick ? 3 : 2;
   }
 
@@ -195,7 +195,7 @@ final class Scenarios {
   private static final double B1_FILL_S = 0.5;
 
   /**
-   * The unmeasured warm-up of a B1 round: one-second slices of the round's load, at least {@link #warmS}
+   * The unmeasured warm-up of a B1 round: one-second slices of the round's load, at least {@link #b1MinWarmSlices}
    * of them, until two in a row leave the server's compiler threads quiet (at most {@code maxS}; the
    * minimum alone in --quick). A fixed 8 s warm-up left Busbar's JIT at a third of its CPU in the first
    * round (jit 0.29-0.38 in three runs, against 0.13-0.29 for the bare server), since more of its code
@@ -206,7 +206,7 @@ final class Scenarios {
     int slices = 0;
     int quiet = 0;
     long end = System.nanoTime() + (env.quick ? 0 : maxS * 1_000_000_000L);
-    while (slices < warmS() || (quiet < 2 && System.nanoTime() < end)) {
+    while (slices < b1MinWarmSlices() || (quiet < 2 && System.nanoTime() < end)) {
       long[] j0 = p.jitAndAllCpuNanos();
       RawHttpLoad.run(load.vertx, port, PUBLISH_PATH, body, connections, depth, 0, 1);
       quiet = Proc.jitQuiet(Proc.jitShare(j0, p.jitAndAllCpuNanos())) ? quiet + 1 : 0;
