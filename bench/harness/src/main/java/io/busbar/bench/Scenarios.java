@@ -80,10 +80,11 @@ final class Scenarios {
     // Against bare Vert.x, a third system: bare Vert.x that also parses and publishes each event, the least
     // work of a publish, which splits Busbar's gap to the bare server into that least work and Busbar's own.
     Proc floor = null;
-    int fp = Env.freePort();
+    int fp = 0;
     if (env.compareJar == null) {
       bare = env.baseline("b1-bare", "BareHttpServer", bp, String.valueOf(instances));
       bare.awaitHttp("http://127.0.0.1:" + bp + "/ready", 30_000);
+      fp = Env.freePort();
       floor = env.baseline("b1-parse-publish", "BareHttpServer", fp, String.valueOf(instances), "parse-publish");
       floor.awaitHttp("http://127.0.0.1:" + fp + "/ready", 30_000);
     } else {
