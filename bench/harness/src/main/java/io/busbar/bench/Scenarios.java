@@ -862,8 +862,8 @@ final class Scenarios {
       }
       String body = Deliveries.event(-1, 0);
       // Not measured: the cluster's JVMs are fresh (at 3 nodes, the one just added), and so is the single node
-      // at the first size (it keeps its warmth for the next). Each gets a fixed warm-up, publish and request, so that round 0 does not
-      // measure the JIT; the cluster's is shorter, the slices below go on until its JIT is quiet.
+      // at the first size (it keeps its warmth for the next). Each gets a fixed warm-up, publish and request, so
+      // that round 0 does not measure the JIT; the cluster's is shorter, the slices below go on until its JIT is quiet.
       Deliveries warm = new Deliveries(0);
       remote.forEach(s -> s.deliveries(warm));
       local.deliveries(warm);

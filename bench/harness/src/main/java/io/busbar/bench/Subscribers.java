@@ -37,6 +37,7 @@ final class Subscribers implements AutoCloseable {
    * burst of 1,000 ping frames every 5 s in B2, which delayed whichever event came right after it.
    */
   private static final long PING_TICK_MS = 50;
+  private static final int PING_SLICES = (int) (PING_INTERVAL_MS / PING_TICK_MS);
 
   private final Vertx vertx;
   private final Protocol protocol;
@@ -141,10 +142,9 @@ final class Subscribers implements AutoCloseable {
 
   /** Pings this tick's slice of the subscribers: the ones whose index falls on it. */
   private void ping() {
-    long slices = PING_INTERVAL_MS / PING_TICK_MS;
-    int slice = (int) (pingTick++ % slices);
+    int slice = (int) (pingTick++ % PING_SLICES);
     synchronized (subs) {
-      for (int i = slice; i < subs.size(); i += (int) slices) {
+      for (int i = slice; i < subs.size(); i += PING_SLICES) {
         subs.get(i).ping();
       }
     }
