@@ -88,7 +88,8 @@ final class Subscribers implements AutoCloseable {
     if (failed.get() > 0) {
       throw new IllegalStateException(failed.get() + " of " + n + " " + protocol + " connections failed");
     }
-    if (pingTimer < 0) {
+    // Only the Busbar bridge's clients ping (the others' servers ping them).
+    if (pingTimer < 0 && protocol == Protocol.BUSBAR) {
       pingTimer = vertx.setPeriodic(PING_TICK_MS, id -> ping());
     }
   }
