@@ -90,44 +90,39 @@ final class Scenarios {
     } else {
       bare = env.busbarSingle(env.compareJar, "b1-compare", bp, gatewayInstances);
     }
-    List<Proc> procs = new ArrayList<>(List.of(busbar, bare));
-    List<Integer> ports = new ArrayList<>(List.of(hp, bp));
-    List<String> names = new ArrayList<>(List.of("busbar", baseName));
+    List<B1System> systems = new ArrayList<>(List.of(new B1System("busbar", busbar, hp), new B1System(baseName, bare, bp)));
     if (floor != null) {
-      procs.add(floor);
-      ports.add(fp);
-      names.add(FLOOR);
+      systems.add(new B1System(FLOOR, floor, fp));
     }
     Stats stats = new Stats();
     String body = Deliveries.event(-1, 0);
     int connections = 16;
     int depth = 8;
-    int n = procs.size();
+    int n = systems.size();
     for (int r = 0; r < rounds; r++) {
       for (int i = 0; i < n; i++) {
         // Each round starts with the next system, so that none is always measured first or last.
-        int k = (r + i) % n;
-        Proc p = procs.get(k);
+        B1System system = systems.get((r + i) % n);
+        Proc p = system.proc();
         // Unrecorded JIT warm-up of the server (and of the load generator): a node runs for days, not seconds.
-        int slices = b1WarmUntilJitQuiet(p, ports.get(k), body, connections, depth, r == 0 ? 25 : 6);
+        int slices = b1WarmUntilJitQuiet(p, system.port(), body, connections, depth, r == 0 ? 25 : 6);
         double s0 = p.cpuSeconds();
         long[] jit0 = p.jitAndAllCpuNanos();
         // Raw HTTP/1.1 on TCP: the Vert.x HTTP client's cost per request held the bare baseline at the
         // load generator's one core (about 200k req/s with the bare server at half its core).
-        LoadGen.Closed c = RawHttpLoad.run(load.vertx, ports.get(k), PUBLISH_PATH, body, connections, depth, B1_FILL_S, measureS());
+        LoadGen.Closed c = RawHttpLoad.run(load.vertx, system.port(), PUBLISH_PATH, body, connections, depth, B1_FILL_S, measureS());
         double serverCpu = (p.cpuSeconds() - s0) / (B1_FILL_S + measureS());
         double jitShare = Proc.jitShare(jit0, p.jitAndAllCpuNanos());
-        String system = names.get(k);
-        stats.add(system, new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
+        stats.add(system.name(), new JsonObject().put("reqPerSec", c.rps()).put("p50Ms", c.p50Ms()).put("p99Ms", c.p99Ms())
           .put("errors", c.errors()).put("serverCpuUsPerReq", serverCpu * (B1_FILL_S + measureS()) * 1e6 / Math.max(1, c.all()))
           .put("serverCpuCores", serverCpu).put("loadgenCpuCores", c.loadCpu()).put("serverJitShare", jitShare)
           .put("warmSlices", slices));
-        log("B1 round %d %-14s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f jit %.3f after %d warm slices", r, system, c.rps(),
-          c.p99Ms(), serverCpu, c.loadCpu(), jitShare, slices);
+        log("B1 round %d %-14s %.0f req/s p99 %.2f ms server cpu %.2f loadgen cpu %.2f jit %.3f after %d warm slices", r, system.name(),
+          c.rps(), c.p99Ms(), serverCpu, c.loadCpu(), jitShare, slices);
       }
     }
-    for (Proc p : procs) {
-      p.close();
+    for (B1System system : systems) {
+      system.proc().close();
     }
     JsonObject b = stats.median("busbar");
     JsonObject base = stats.median(baseName);
@@ -190,6 +185,10 @@ final class Scenarios {
       return "load generator CPU: treat the figures as a lower bound" + figures;
     }
     return "neither side is CPU-bound: latency/round trips dominate" + figures;
+  }
+
+  /** One server B1 measures: its name in the results, its process and its HTTP port. */
+  private record B1System(String name, Proc proc, int port) {
   }
 
   /** The unmeasured start of a B1 round after its warm slices: the connections only need to fill. */
